@@ -1,6 +1,7 @@
 // exchange.h — one Exchange per client request: the parsed request, what each policy found, the
 // upstream attempts, timings and the final verdict. The audit event is built from it.
 //
+// Header-only (policies and audit use it without linking the gateway module).
 // The server creates it, the pipeline fills it; policies and providers read and amend it. It is
 // owned by one coroutine on one thread: nothing in it is synchronised.
 #pragma once
@@ -22,9 +23,25 @@ enum class Route { chat_completions, completions, embeddings, images_generations
 enum class Verdict { allow, redact, block, escalate };
 enum class Phase { input, output };
 
-const char* to_string(Route);
-const char* to_string(Verdict);
-const char* to_string(Phase);
+inline const char* to_string(Route r) {
+  switch (r) {
+    case Route::chat_completions: return "/v1/chat/completions";
+    case Route::completions: return "/v1/completions";
+    case Route::embeddings: return "/v1/embeddings";
+    case Route::images_generations: return "/v1/images/generations";
+  }
+  return "";
+}
+inline const char* to_string(Verdict v) {
+  switch (v) {
+    case Verdict::allow: return "allow";
+    case Verdict::redact: return "redact";
+    case Verdict::block: return "block";
+    case Verdict::escalate: return "escalate";
+  }
+  return "";
+}
+inline const char* to_string(Phase p) { return p == Phase::input ? "input" : "output"; }
 
 // One policy's outcome in one phase.
 struct PolicyResult {
