@@ -77,6 +77,9 @@ struct Exchange {
   Route route = Route::chat_completions;
   std::string client_ip;
   std::string user_id;              // x-user-id / OpenAI `user`, when given
+  // User identity headers (name, value) for hipaa_audit_controls events, e.g. x-user-id,
+  // x-user-role, x-tenant-id. Never credentials: audit drops credential-like names anyway.
+  std::vector<std::pair<std::string, std::string>> identity;
   clock::time_point started = clock::now();
 
   std::string_view raw_body;        // the client's bytes (valid for the request's lifetime)
@@ -98,6 +101,9 @@ struct Exchange {
   Usage usage;
   std::string answer_text;          // the answer as sent to the client (already redacted)
   std::string served_by;            // target id that answered
+  // Data categories seen in this request (e.g. "EMAIL", "US_SSN"), set by policies; recorded
+  // with hipaa_audit_controls.
+  std::vector<std::string> data_categories;
 };
 
 }  // namespace kt::gateway
