@@ -1,0 +1,47 @@
+// postgres_store.h — the shared event store: PostgreSQL via libpq, for several gateway processes
+// writing one database. Same tables and rules as the SQLite store (sqlite_store.h): each process
+// appends to its own chain (gateway_id); UNIQUE(gateway_id, seq) makes a forked chain impossible;
+// a trigger refuses UPDATE, DELETE and TRUNCATE except a DELETE authorised by prune() through a
+// checkpoint. Schema creation and pruning take a transaction-scoped advisory lock, so processes
+// starting or pruning at the same time do not collide. A lost connection is re-opened on the next
+// call. `sync_durability: false` turns synchronous_commit off for this session.
+#pragma once
+
+#include <mutex>
+#include <string>
+
+#include "audit/store.h"
+
+struct pg_conn;
+
+namespace kt::audit {
+
+struct PostgresOptions {
+  std::string url;  // libpq connection string or postgres:// URL (never logged)
+  bool read_only = false;
+  bool immutable = true;
+  bool sync_durability = true;
+};
+
+class PostgresStore : public EventStore {
+ public:
+  explicit PostgresStore(const PostgresOptions& options);  // throws StoreError
+  ~PostgresStore() override;
+  PostgresStore(const PostgresStore&) = delete;
+  PostgresStore& operator=(const PostgresStore&) = delete;
+
+  ChainHead head(const std::string& gateway_id) override;
+  void append_batch(std::span<const Event> events) override;
+  std::vector<StoredEvent> query(const Filter& filter) override;
+  VerifyReport verify() override;
+  PruneResult prune(std::int64_t before_ms) override;
+
+ private:
+  void connect();
+  pg_conn* conn();  // reconnects when the connection was lost
+  std::mutex mu_;
+  PostgresOptions options_;
+  pg_conn* conn_ = nullptr;
+};
+
+}  // namespace kt::audit

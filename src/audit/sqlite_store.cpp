@@ -1,0 +1,354 @@
+#include "audit/sqlite_store.h"
+
+#include <sqlite3.h>
+
+#include <filesystem>
+#include <utility>
+
+#include "audit/time_format.h"
+
+namespace kt::audit {
+
+namespace {
+
+constexpr const char* kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS events(
+  pos         INTEGER PRIMARY KEY AUTOINCREMENT,
+  gateway_id  TEXT NOT NULL,
+  seq         INTEGER NOT NULL,
+  id          TEXT NOT NULL UNIQUE,
+  ts_ms       INTEGER NOT NULL,
+  verdict     TEXT NOT NULL,
+  reason_code TEXT NOT NULL,
+  target      TEXT NOT NULL,
+  model       TEXT NOT NULL,
+  status      INTEGER NOT NULL,
+  prev_hash   TEXT NOT NULL,
+  hash        TEXT NOT NULL,
+  canonical   TEXT NOT NULL,
+  UNIQUE(gateway_id, seq));
+CREATE INDEX IF NOT EXISTS events_ts ON events(ts_ms);
+CREATE INDEX IF NOT EXISTS events_verdict ON events(verdict, ts_ms);
+CREATE INDEX IF NOT EXISTS events_target ON events(target, ts_ms);
+CREATE INDEX IF NOT EXISTS events_model ON events(model, ts_ms);
+CREATE INDEX IF NOT EXISTS events_reason ON events(reason_code, ts_ms);
+CREATE TABLE IF NOT EXISTS checkpoints(
+  gateway_id       TEXT NOT NULL,
+  seq              INTEGER NOT NULL,
+  hash             TEXT NOT NULL,
+  pruned_count     INTEGER NOT NULL,
+  pruned_before_ms INTEGER NOT NULL,
+  created_ms       INTEGER NOT NULL,
+  PRIMARY KEY(gateway_id, seq));
+CREATE TABLE IF NOT EXISTS prune_authorization(
+  gateway_id TEXT NOT NULL,
+  up_to_seq  INTEGER NOT NULL);
+)sql";
+
+constexpr const char* kImmutableTriggers = R"sql(
+CREATE TRIGGER IF NOT EXISTS events_no_update BEFORE UPDATE ON events
+BEGIN SELECT RAISE(ABORT, 'kt audit: events are append-only'); END;
+CREATE TRIGGER IF NOT EXISTS events_no_delete BEFORE DELETE ON events
+WHEN NOT EXISTS (
+  SELECT 1 FROM prune_authorization a
+  JOIN checkpoints c ON c.gateway_id = a.gateway_id AND c.seq = a.up_to_seq
+  WHERE a.gateway_id = OLD.gateway_id AND OLD.seq <= a.up_to_seq)
+BEGIN SELECT RAISE(ABORT, 'kt audit: events are append-only (pruning goes through a checkpoint)');
+END;
+CREATE TRIGGER IF NOT EXISTS checkpoints_no_update BEFORE UPDATE ON checkpoints
+BEGIN SELECT RAISE(ABORT, 'kt audit: checkpoints are append-only'); END;
+CREATE TRIGGER IF NOT EXISTS checkpoints_no_delete BEFORE DELETE ON checkpoints
+BEGIN SELECT RAISE(ABORT, 'kt audit: checkpoints are append-only'); END;
+CREATE TRIGGER IF NOT EXISTS checkpoints_name_event BEFORE INSERT ON checkpoints
+WHEN NOT EXISTS (SELECT 1 FROM events e
+                 WHERE e.gateway_id = NEW.gateway_id AND e.seq = NEW.seq AND e.hash = NEW.hash)
+BEGIN SELECT RAISE(ABORT, 'kt audit: a checkpoint must name a stored event'); END;
+)sql";
+
+constexpr const char* kRowColumns =
+    "gateway_id, seq, id, ts_ms, verdict, reason_code, target, model, status, prev_hash, hash, "
+    "canonical";
+
+// A prepared statement that finalizes itself; bind() numbers parameters from 1.
+class Stmt {
+ public:
+  Stmt(sqlite3* db, const std::string& sql) : db_(db) {
+    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &st_, nullptr) != SQLITE_OK) {
+      throw StoreError(std::string("audit store (sqlite): ") + sqlite3_errmsg(db));
+    }
+  }
+  ~Stmt() { sqlite3_finalize(st_); }
+  Stmt(const Stmt&) = delete;
+  Stmt& operator=(const Stmt&) = delete;
+
+  void bind(int i, const std::string& s) {
+    sqlite3_bind_text(st_, i, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT);
+  }
+  void bind(int i, std::int64_t v) { sqlite3_bind_int64(st_, i, v); }
+  // true = a row is available; false = done.
+  bool step() {
+    const int rc = sqlite3_step(st_);
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    throw StoreError(std::string("audit store (sqlite): ") + sqlite3_errmsg(db_));
+  }
+  void reset() {
+    sqlite3_reset(st_);
+    sqlite3_clear_bindings(st_);
+  }
+  std::string text(int col) const {
+    const auto* p = sqlite3_column_text(st_, col);
+    return p ? std::string(reinterpret_cast<const char*>(p),
+                           static_cast<std::size_t>(sqlite3_column_bytes(st_, col)))
+             : std::string();
+  }
+  std::int64_t int64(int col) const { return sqlite3_column_int64(st_, col); }
+
+ private:
+  sqlite3* db_;
+  sqlite3_stmt* st_ = nullptr;
+};
+
+StoredRow read_row(const Stmt& s, int first) {
+  StoredRow r;
+  r.gateway_id = s.text(first);
+  r.seq = s.int64(first + 1);
+  r.id = s.text(first + 2);
+  r.ts_ms = s.int64(first + 3);
+  r.verdict = s.text(first + 4);
+  r.reason_code = s.text(first + 5);
+  r.target = s.text(first + 6);
+  r.model = s.text(first + 7);
+  r.status = s.int64(first + 8);
+  r.prev_hash = s.text(first + 9);
+  r.hash = s.text(first + 10);
+  r.canonical = s.text(first + 11);
+  return r;
+}
+
+// Rolls back unless commit() was reached.
+class Transaction {
+ public:
+  Transaction(sqlite3* db, const char* begin) : db_(db) { run(begin); }
+  ~Transaction() {
+    if (open_) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+  }
+  void commit() {
+    run("COMMIT");
+    open_ = false;
+  }
+
+ private:
+  void run(const char* sql) {
+    char* err = nullptr;
+    if (sqlite3_exec(db_, sql, nullptr, nullptr, &err) != SQLITE_OK) {
+      std::string msg = err ? err : sqlite3_errmsg(db_);
+      sqlite3_free(err);
+      throw StoreError("audit store (sqlite): " + msg);
+    }
+  }
+  sqlite3* db_;
+  bool open_ = true;
+};
+
+}  // namespace
+
+SqliteStore::SqliteStore(const SqliteOptions& options) : path_(options.path) {
+  if (options.read_only && !std::filesystem::exists(options.path)) {
+    throw StoreError("audit store (sqlite): no event store at " + options.path);
+  }
+  const int flags = options.read_only ? SQLITE_OPEN_READONLY
+                                      : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+  if (sqlite3_open_v2(options.path.c_str(), &db_, flags | SQLITE_OPEN_NOMUTEX, nullptr) !=
+      SQLITE_OK) {
+    std::string msg = db_ ? sqlite3_errmsg(db_) : "out of memory";
+    sqlite3_close(db_);
+    db_ = nullptr;
+    throw StoreError("audit store (sqlite): cannot open " + options.path + ": " + msg);
+  }
+  try {
+    sqlite3_busy_timeout(db_, 10000);
+    if (!options.read_only) {
+      exec("PRAGMA journal_mode=WAL");
+      exec(options.sync_durability ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
+      exec(kSchema);
+      if (options.immutable) exec(kImmutableTriggers);
+    } else {
+      exec("SELECT count(*) FROM events LIMIT 0");
+    }
+  } catch (...) {
+    sqlite3_close(db_);
+    throw;
+  }
+}
+
+SqliteStore::~SqliteStore() { sqlite3_close(db_); }
+
+void SqliteStore::exec(const char* sql) {
+  char* err = nullptr;
+  if (sqlite3_exec(db_, sql, nullptr, nullptr, &err) != SQLITE_OK) {
+    std::string msg = err ? err : sqlite3_errmsg(db_);
+    sqlite3_free(err);
+    throw StoreError("audit store (sqlite) " + path_ + ": " + msg);
+  }
+}
+
+ChainHead SqliteStore::head(const std::string& gateway_id) {
+  std::lock_guard lock(mu_);
+  Stmt s(db_,
+         "SELECT seq, hash FROM (SELECT seq, hash FROM events WHERE gateway_id = ?1 "
+         "UNION ALL SELECT seq, hash FROM checkpoints WHERE gateway_id = ?1) "
+         "ORDER BY seq DESC LIMIT 1");
+  s.bind(1, gateway_id);
+  ChainHead h;
+  if (s.step()) {
+    h.seq = s.int64(0);
+    h.hash = s.text(1);
+  }
+  return h;
+}
+
+void SqliteStore::append_batch(std::span<const Event> events) {
+  if (events.empty()) return;
+  std::lock_guard lock(mu_);
+  Transaction tx(db_, "BEGIN IMMEDIATE");
+  Stmt s(db_,
+         "INSERT INTO events(gateway_id, seq, id, ts_ms, verdict, reason_code, target, model, "
+         "status, prev_hash, hash, canonical) VALUES(?,?,?,?,?,?,?,?,?,?,?,?)");
+  for (const Event& ev : events) {
+    s.bind(1, ev.gateway_id);
+    s.bind(2, ev.seq);
+    s.bind(3, ev.id);
+    s.bind(4, ev.ts_ms);
+    s.bind(5, ev.verdict);
+    s.bind(6, ev.reason_code);
+    s.bind(7, ev.target);
+    s.bind(8, ev.model);
+    s.bind(9, static_cast<std::int64_t>(ev.status));
+    s.bind(10, ev.prev_hash);
+    s.bind(11, ev.hash);
+    s.bind(12, canonical_json(ev));
+    s.step();
+    s.reset();
+  }
+  tx.commit();
+}
+
+std::vector<StoredEvent> SqliteStore::query(const Filter& f) {
+  std::string sql = "SELECT pos, hash, canonical FROM events WHERE pos > ?1";
+  if (!f.verdict.empty()) sql += " AND verdict = ?2";
+  if (!f.target.empty()) sql += " AND target = ?3";
+  if (!f.model.empty()) sql += " AND model = ?4";
+  if (!f.reason_code.empty()) sql += " AND reason_code = ?5";
+  if (!f.gateway_id.empty()) sql += " AND gateway_id = ?6";
+  if (f.since_ms) sql += " AND ts_ms >= ?7";
+  if (f.until_ms) sql += " AND ts_ms < ?8";
+  sql += f.oldest_first ? " ORDER BY pos ASC" : " ORDER BY pos DESC";
+  if (f.limit > 0) sql += " LIMIT " + std::to_string(f.limit);
+  std::lock_guard lock(mu_);
+  Stmt s(db_, sql);
+  s.bind(1, f.after_cursor);
+  if (!f.verdict.empty()) s.bind(2, f.verdict);
+  if (!f.target.empty()) s.bind(3, f.target);
+  if (!f.model.empty()) s.bind(4, f.model);
+  if (!f.reason_code.empty()) s.bind(5, f.reason_code);
+  if (!f.gateway_id.empty()) s.bind(6, f.gateway_id);
+  if (f.since_ms) s.bind(7, *f.since_ms);
+  if (f.until_ms) s.bind(8, *f.until_ms);
+  std::vector<StoredEvent> out;
+  while (s.step()) {
+    boost::system::error_code ec;
+    boost::json::value v = boost::json::parse(s.text(2), ec);
+    if (ec || !v.is_object()) continue;  // verify() reports such rows; queries skip them
+    StoredEvent e{s.int64(0), std::move(v.get_object())};
+    e.event["hash"] = s.text(1);
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+VerifyReport SqliteStore::verify() {
+  std::lock_guard lock(mu_);
+  VerifyReport report;
+  std::vector<std::string> chains;
+  {
+    Stmt s(db_,
+           "SELECT gateway_id FROM events UNION SELECT gateway_id FROM checkpoints ORDER BY 1");
+    while (s.step()) chains.push_back(s.text(0));
+  }
+  for (const std::string& gw : chains) {
+    std::optional<Checkpoint> cp;
+    {
+      Stmt s(db_,
+             "SELECT seq, hash, pruned_count FROM checkpoints WHERE gateway_id = ? "
+             "ORDER BY seq DESC LIMIT 1");
+      s.bind(1, gw);
+      if (s.step()) cp = Checkpoint{gw, s.int64(0), s.text(1), s.int64(2)};
+    }
+    ChainVerifier verifier(cp);
+    Stmt s(db_, std::string("SELECT ") + kRowColumns +
+                    " FROM events WHERE gateway_id = ? AND seq > ? ORDER BY seq");
+    s.bind(1, gw);
+    s.bind(2, cp ? cp->seq : std::int64_t{0});
+    while (s.step() && verifier.feed(read_row(s, 0))) {
+    }
+    ++report.chains;
+    report.verified += verifier.verified();
+    if (verifier.broken()) report.breaks.push_back(*verifier.broken());
+  }
+  return report;
+}
+
+PruneResult SqliteStore::prune(std::int64_t before_ms) {
+  std::lock_guard lock(mu_);
+  PruneResult result;
+  Transaction tx(db_, "BEGIN IMMEDIATE");
+  std::vector<std::string> chains;
+  {
+    Stmt s(db_, "SELECT DISTINCT gateway_id FROM events WHERE ts_ms < ?");
+    s.bind(1, before_ms);
+    while (s.step()) chains.push_back(s.text(0));
+  }
+  for (const std::string& gw : chains) {
+    // Prune the chain's prefix that is entirely older than the cut-off: up to the event before
+    // the first recent one, so no event younger than the retention period is ever removed.
+    Stmt last(db_,
+              "SELECT seq, hash FROM events WHERE gateway_id = ?1 AND seq < "
+              "COALESCE((SELECT MIN(seq) FROM events WHERE gateway_id = ?1 AND ts_ms >= ?2), "
+              "9223372036854775807) ORDER BY seq DESC LIMIT 1");
+    last.bind(1, gw);
+    last.bind(2, before_ms);
+    if (!last.step()) continue;
+    Checkpoint cp{gw, last.int64(0), last.text(1), 0};
+    Stmt count(db_, "SELECT count(*) FROM events WHERE gateway_id = ? AND seq <= ?");
+    count.bind(1, gw);
+    count.bind(2, cp.seq);
+    count.step();
+    cp.pruned_count = count.int64(0);
+    Stmt ins(db_,
+             "INSERT INTO checkpoints(gateway_id, seq, hash, pruned_count, pruned_before_ms, "
+             "created_ms) VALUES(?,?,?,?,?,?)");
+    ins.bind(1, gw);
+    ins.bind(2, cp.seq);
+    ins.bind(3, cp.hash);
+    ins.bind(4, cp.pruned_count);
+    ins.bind(5, before_ms);
+    ins.bind(6, now_ms());
+    ins.step();
+    Stmt auth(db_, "INSERT INTO prune_authorization(gateway_id, up_to_seq) VALUES(?,?)");
+    auth.bind(1, gw);
+    auth.bind(2, cp.seq);
+    auth.step();
+    Stmt del(db_, "DELETE FROM events WHERE gateway_id = ? AND seq <= ?");
+    del.bind(1, gw);
+    del.bind(2, cp.seq);
+    del.step();
+    result.pruned += sqlite3_changes(db_);
+    result.checkpoints.push_back(std::move(cp));
+  }
+  exec("DELETE FROM prune_authorization");
+  tx.commit();
+  return result;
+}
+
+}  // namespace kt::audit
