@@ -2,6 +2,7 @@
 
 #include <libpq-fe.h>
 
+#include <cstdlib>
 #include <memory>
 #include <utility>
 
@@ -352,6 +353,16 @@ PruneResult PostgresStore::prune(std::int64_t before_ms) {
   run(c, "DELETE FROM kt_prune_authorization");
   tx.commit();
   return result;
+}
+
+std::shared_ptr<EventStore> open_postgres_store(const std::string& url_env, bool sync_durability,
+                                                bool immutable) {
+  const char* url = std::getenv(url_env.c_str());
+  if (!url || !*url) {
+    throw StoreError("audit.store is postgres but the environment variable " + url_env +
+                     " (audit.url_env) is not set");
+  }
+  return std::make_shared<PostgresStore>(PostgresOptions{url, false, immutable, sync_durability});
 }
 
 }  // namespace kt::audit

@@ -7,6 +7,7 @@
 // call. `sync_durability: false` turns synchronous_commit off for this session.
 #pragma once
 
+#include <memory>
 #include <mutex>
 #include <string>
 
@@ -43,5 +44,10 @@ class PostgresStore : public EventStore {
   PostgresOptions options_;
   pg_conn* conn_ = nullptr;
 };
+
+// Opens the store named by the connection string in the environment variable `url_env`; throws
+// StoreError naming the variable (never its value) when it is unset or the server refuses.
+std::shared_ptr<EventStore> open_postgres_store(const std::string& url_env, bool sync_durability,
+                                                bool immutable = true);
 
 }  // namespace kt::audit
