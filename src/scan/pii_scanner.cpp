@@ -1,0 +1,471 @@
+#include "scan/pii_scanner.h"
+
+#include <algorithm>
+#include <array>
+#include <stdexcept>
+
+#include "scan/validators.h"
+
+namespace kt::scan {
+namespace {
+
+// One Hyperscan pattern per rule; a rule names its entity and how a candidate is confirmed.
+enum Rule : unsigned {
+  kEmail,
+  kPhoneIntl,
+  kPhoneNational,
+  kPhonePlain,    // bare digits: phone context words required
+  kCardPlain,
+  kCardGrouped,
+  kSsnSeparated,
+  kSsnPlain,      // bare 9 digits: SSN context words required
+  kIpv4,
+  kIpv6,
+  kIbanCompact,
+  kIbanSpaced,
+  kAwsKeyId,
+  kAwsSecret,     // keyword-anchored: the entity is the trailing 40 characters
+  kOpenAiKey,
+  kGithubToken,
+  kSlackToken,
+  kStripeKey,
+  kGoogleKey,
+  kJwt,
+  kPemBegin,      // the block runs to its END line
+  kCvv,           // keyword-anchored: the entity is the trailing digits
+  kNpi,
+  kHealthId,      // MRN or HEALTH_PLAN_ID, by context
+  kRuleCount,
+};
+constexpr unsigned kCustomBase = 1000;
+
+struct RuleSpec {
+  Rule rule;
+  PiiEntity entity;
+  const char* regex;
+  bool caseless;
+};
+
+const std::vector<RuleSpec>& rule_specs() {
+  static const std::vector<RuleSpec> specs = {
+      {kEmail, PiiEntity::email,
+       R"([A-Za-z0-9._%+\-]+@[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?)"
+       R"((?:\.[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?)*\.[A-Za-z]{2,24})",
+       false},
+      // Digit groups with separators, then an optional extension ("x123", "ext. 123").
+      {kPhoneIntl, PiiEntity::phone,
+       R"(\+\d{1,3}(?:[ .\-]?\(\d{1,4}\))?(?:[ .\-]?\d{1,6}){1,6}(?: ?(?:x|ext\.?) ?\d{1,6})?)",
+       false},
+      {kPhoneNational, PiiEntity::phone,
+       R"((?:\(\d{1,5}\) ?|\d{1,5}[ .\-])(?:\d{1,8}[ .\-]){0,5}\d{2,8}(?: ?(?:x|ext\.?) ?\d{1,6})?)",
+       false},
+      {kPhonePlain, PiiEntity::phone, R"(\d{7,12})", false},
+      {kCardPlain, PiiEntity::credit_card, R"(\d{12,19})", false},
+      {kCardGrouped, PiiEntity::credit_card, R"(\d{4}[ \-]\d{4,6}[ \-]\d{4,5}(?:[ \-]\d{1,4}){0,2})",
+       false},
+      {kSsnSeparated, PiiEntity::us_ssn, R"(\d{3}-\d{2}-\d{4}|\d{3} \d{2} \d{4})", false},
+      {kSsnPlain, PiiEntity::us_ssn, R"(\d{9})", false},
+      {kIpv4, PiiEntity::ip_address, R"(\d{1,3}(?:\.\d{1,3}){3})", false},
+      {kIpv6, PiiEntity::ip_address,
+       R"([0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?:\.\d{1,3}){0,3})", false},
+      {kIbanCompact, PiiEntity::iban, R"([A-Za-z]{2}\d{2}[A-Za-z0-9]{11,30})", false},
+      {kIbanSpaced, PiiEntity::iban, R"([A-Z]{2}\d{2}(?: [A-Z0-9]{4}){2,7}(?: [A-Z0-9]{1,3})?)",
+       false},
+      {kAwsKeyId, PiiEntity::secret, R"((?:AKIA|ASIA)[0-9A-Z]{16})", false},
+      {kAwsSecret, PiiEntity::secret,
+       R"((?:aws|secret)[a-z0-9_ .\-]{0,30}(?:key|secret)["']?\s{0,3}[:=]\s{0,3}["']?[A-Za-z0-9/+]{40})",
+       true},
+      {kOpenAiKey, PiiEntity::secret, R"(sk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_\-]{20,})", false},
+      {kGithubToken, PiiEntity::secret,
+       R"((?:ghp|gho|ghs|ghu|ghr)_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{22,})", false},
+      {kSlackToken, PiiEntity::secret, R"(xox[abpr]-[A-Za-z0-9\-]{10,})", false},
+      {kStripeKey, PiiEntity::secret, R"((?:sk|rk)_live_[A-Za-z0-9]{16,})", false},
+      {kGoogleKey, PiiEntity::secret, R"(AIza[0-9A-Za-z_\-]{35})", false},
+      {kJwt, PiiEntity::secret,
+       R"(eyJ[A-Za-z0-9_\-]{4,}\.eyJ[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]{8,})", false},
+      {kPemBegin, PiiEntity::secret, R"(-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----)", false},
+      {kCvv, PiiEntity::cvv,
+       R"((?:cvv2?|cvc2?|cvn|csc|cid|security code|card verification (?:code|value|number))"
+       R"((?: (?:is|code|number|no\.?))?[ :#=\-]{0,3}\d{3,4})",
+       true},
+      {kNpi, PiiEntity::npi, R"(\d{10})", false},
+      {kHealthId, PiiEntity::mrn, R"([A-Za-z]{0,4}\d{6,14})", false},
+  };
+  return specs;
+}
+
+constexpr std::array<std::string_view, 12> kEntityNames = {
+    "SECRET", "CREDIT_CARD", "IBAN", "US_SSN", "NPI", "EMAIL", "IP_ADDRESS", "MRN",
+    "HEALTH_PLAN_ID", "CVV", "PHONE", "CUSTOM",
+};
+
+// Context words (lower case), looked for in the kContextWindow bytes before a candidate.
+constexpr std::size_t kContextWindow = 48;
+constexpr std::string_view kPhoneWords[] = {"phone", "tel", "mobile", "cell", "fax", "call",
+                                            "contact", "desk", "office", "whatsapp", "sms",
+                                            "dial", "landline", "hotline", "reach me"};
+constexpr std::string_view kSsnWords[] = {"ssn", "social security", "social sec", "ss#",
+                                          "ss #", "soc sec", "taxpayer"};
+constexpr std::string_view kNpiWords[] = {"npi", "national provider", "provider id",
+                                          "provider number"};
+constexpr std::string_view kMrnWords[] = {"mrn", "medical record", "patient id", "patient no",
+                                          "patient number", "chart number", "chart no"};
+constexpr std::string_view kPlanWords[] = {"member id", "member no", "member number",
+                                           "health plan", "plan id", "subscriber", "insurance id",
+                                           "policy number", "policy no", "medicare", "medicaid",
+                                           "beneficiary", "group number"};
+constexpr std::size_t kCvvCardDistance = 128;
+constexpr std::size_t kPemMaxBody = 65536;
+
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+bool is_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+bool is_alnum(char c) { return is_digit(c) || is_alpha(c); }
+bool is_hex(char c) { return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
+bool is_space(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
+bool is_token_char(char c) { return is_alnum(c) || c == '_' || c == '-'; }
+
+// Byte at i, or '\0' outside the text (the text's edges count as boundaries).
+char at(std::string_view t, std::size_t i) { return i < t.size() ? t[i] : '\0'; }
+char before(std::string_view t, std::size_t b) { return b > 0 ? t[b - 1] : '\0'; }
+
+template <std::size_t N>
+bool has_context(std::string_view text, std::size_t begin, const std::string_view (&words)[N]) {
+  std::size_t from = begin > kContextWindow ? begin - kContextWindow : 0;
+  char buf[kContextWindow];
+  std::size_t n = begin - from;
+  for (std::size_t i = 0; i < n; ++i) {
+    char c = text[from + i];
+    buf[i] = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+  }
+  std::string_view window(buf, n);
+  for (std::string_view w : words) {
+    std::size_t p = window.find(w);
+    // The word must start a word: "tel" in "hotel" does not count.
+    while (p != std::string_view::npos) {
+      if (p == 0 || !is_alpha(window[p - 1])) return true;
+      p = window.find(w, p + 1);
+    }
+  }
+  return false;
+}
+
+// A digit run bounded by non-alphanumerics, where a neighbouring '.', '-' or '/' joined to more
+// digits would make it part of a longer number (decimals, dates, ranges).
+bool number_bounded(std::string_view t, std::size_t b, std::size_t e) {
+  char p = before(t, b), n = at(t, e);
+  if (is_alnum(p) || is_alnum(n) || p == '+' || p == '@' || p == '_' || n == '@' || n == '_') {
+    return false;
+  }
+  if ((p == '.' || p == '-' || p == '/' || p == ',') && is_digit(before(t, b - 1))) return false;
+  if ((n == '.' || n == '-' || n == '/' || n == ',') && is_digit(at(t, e + 1))) return false;
+  return true;
+}
+
+bool phone_valid(std::string_view t, std::size_t b, std::size_t e, Rule rule) {
+  if (!number_bounded(t, b, e)) return false;
+  std::string_view s = t.substr(b, e - b);
+  std::size_t ext = s.find_first_of("xe");
+  std::string_view core = s.substr(0, ext == std::string_view::npos ? s.size() : ext);
+  while (!core.empty() && core.back() == ' ') core.remove_suffix(1);
+  std::size_t digits = 0, groups = 0, dots = 0, other_seps = 0;
+  bool in_group = false, short_dot_group = false;
+  std::size_t group_len = 0;
+  for (std::size_t i = 0; i <= core.size(); ++i) {
+    char c = i < core.size() ? core[i] : ' ';
+    if (is_digit(c)) {
+      ++digits;
+      ++group_len;
+      in_group = true;
+      continue;
+    }
+    if (in_group) {
+      ++groups;
+      if (group_len < 2) short_dot_group = true;
+    }
+    in_group = false;
+    group_len = 0;
+    if (c == '.') {
+      ++dots;
+    } else if (c == ' ' || c == '-') {
+      if (i < core.size()) ++other_seps;
+    }
+  }
+  if (digits < 7 || digits > 15) return false;
+  if (rule == kPhonePlain) return has_context(t, b, kPhoneWords);
+  if (dots > 0) {
+    // Dotted numbers are phones only with uniform dots and groups of 2+ digits; four short
+    // groups is an IPv4 shape.
+    if (other_seps > 0 || short_dot_group) return false;
+    if (groups == 4 && rule == kPhoneNational && digits <= 12) return false;
+  }
+  if (rule == kPhoneNational && looks_like_date(core)) return false;
+  return true;
+}
+
+bool card_valid(std::string_view t, std::size_t b, std::size_t e, Rule rule) {
+  if (!number_bounded(t, b, e)) return false;
+  std::string_view s = t.substr(b, e - b);
+  if (rule == kCardGrouped) {
+    std::size_t sep = s.find_first_of(" -");
+    if (s.find_first_of(s[sep] == ' ' ? "-" : " ") != std::string_view::npos) return false;
+  }
+  return credit_card_valid(s);
+}
+
+bool token_bounded(std::string_view t, std::size_t b, std::size_t e) {
+  return !is_token_char(before(t, b)) && !is_token_char(at(t, e));
+}
+
+bool email_valid(std::string_view t, std::size_t b, std::size_t e) {
+  char n = at(t, e);
+  if (is_alnum(n) || n == '-' || n == '_' || n == '@') return false;
+  std::string_view s = t.substr(b, e - b);
+  std::size_t atpos = s.find('@');
+  std::string_view local = s.substr(0, atpos);
+  if (local.front() == '.' || local.back() == '.') return false;
+  return local.find("..") == std::string_view::npos;
+}
+
+bool ipv6_candidate_valid(std::string_view t, std::size_t b, std::size_t e) {
+  char p = before(t, b), n = at(t, e);
+  if (is_alnum(p) || p == ':' || p == '.' || is_alnum(n)) return false;
+  if (n == ':' && is_hex(at(t, e + 1))) return false;
+  if (n == '.' && is_digit(at(t, e + 1))) return false;
+  std::string_view s = t.substr(b, e - b);
+  if (std::count(s.begin(), s.end(), ':') < 2) return false;
+  if (std::none_of(s.begin(), s.end(), is_digit)) return false;
+  return ipv6_valid(s);
+}
+
+// The PEM block that starts with the BEGIN line at [b, e): up to the end of its END line.
+std::size_t pem_end(std::string_view t, std::size_t e) {
+  std::size_t end_line = t.find("-----END ", e);
+  if (end_line == std::string_view::npos || end_line - e > kPemMaxBody) return 0;
+  std::size_t tail = t.find("PRIVATE KEY-----", end_line);
+  if (tail == std::string_view::npos || tail - end_line > 48) return 0;
+  return tail + 16;
+}
+
+struct Confirmer {
+  std::string_view text;
+  const std::vector<PiiSpan>& found;  // cards confirmed so far (for CVV proximity)
+  bool mrn_on, plan_on;
+
+  bool confirm(Rule rule, std::size_t b, std::size_t e, PiiSpan& span) const {
+    std::string_view t = text;
+    span = PiiSpan{b, e, rule_specs()[rule].entity};
+    switch (rule) {
+      case kEmail: return email_valid(t, b, e);
+      case kPhoneIntl:
+      case kPhoneNational:
+      case kPhonePlain: return phone_valid(t, b, e, rule);
+      case kCardPlain:
+      case kCardGrouped: return card_valid(t, b, e, rule);
+      case kSsnSeparated:
+        return number_bounded(t, b, e) && us_ssn_valid(t.substr(b, e - b));
+      case kSsnPlain:
+        return number_bounded(t, b, e) && us_ssn_valid(t.substr(b, e - b)) &&
+               has_context(t, b, kSsnWords);
+      case kIpv4:
+        return !is_alnum(before(t, b)) && before(t, b) != '.' && number_bounded(t, b, e) &&
+               ipv4_valid(t.substr(b, e - b));
+      case kIpv6: return ipv6_candidate_valid(t, b, e);
+      case kIbanCompact:
+      case kIbanSpaced:
+        return !is_alnum(before(t, b)) && !is_alnum(at(t, e)) && iban_valid(t.substr(b, e - b));
+      case kAwsSecret: {
+        char n = at(t, e);
+        if (is_alnum(n) || n == '/' || n == '+' || n == '=') return false;
+        span.begin = e - 40;
+        return !is_token_char(before(t, b));
+      }
+      case kAwsKeyId:
+      case kOpenAiKey:
+      case kGithubToken:
+      case kSlackToken:
+      case kStripeKey:
+      case kGoogleKey:
+      case kJwt: return token_bounded(t, b, e);
+      case kPemBegin: {
+        std::size_t end = pem_end(t, e);
+        span.end = end;
+        return end != 0;
+      }
+      case kCvv: {
+        if (is_alnum(before(t, b)) || is_alnum(at(t, e)) || is_digit(at(t, e))) return false;
+        std::size_t d = e;
+        while (d > b && is_digit(t[d - 1])) --d;
+        span.begin = d;
+        return std::any_of(found.begin(), found.end(), [&](const PiiSpan& c) {
+          return c.entity == PiiEntity::credit_card && c.end <= b && b - c.end <= kCvvCardDistance;
+        });
+      }
+      case kNpi:
+        return number_bounded(t, b, e) && npi_valid(t.substr(b, e - b)) &&
+               has_context(t, b, kNpiWords);
+      case kHealthId:
+        if (is_alnum(before(t, b)) || is_alnum(at(t, e))) return false;
+        if (mrn_on && has_context(t, b, kMrnWords)) return true;
+        span.entity = PiiEntity::health_plan_id;
+        return plan_on && has_context(t, b, kPlanWords);
+      case kRuleCount: break;
+    }
+    return false;
+  }
+};
+
+// A token the tail walk may cross a single space into: a digit group, a short upper-case group
+// (IBAN), or a phone extension word.
+bool soft_token(std::string_view tok) {
+  if (std::any_of(tok.begin(), tok.end(), is_digit)) return true;
+  if (tok.size() <= 4 && std::all_of(tok.begin(), tok.end(), [](char c) {
+        return c >= 'A' && c <= 'Z';
+      })) {
+    return true;
+  }
+  return tok == "x" || tok == "ext" || tok == "ext.";
+}
+
+}  // namespace
+
+std::string_view pii_entity_name(PiiEntity e) { return kEntityNames[static_cast<std::size_t>(e)]; }
+
+PiiEntity pii_entity_from_name(std::string_view name) {
+  for (std::size_t i = 0; i < kEntityNames.size(); ++i) {
+    if (kEntityNames[i] == name) return static_cast<PiiEntity>(i);
+  }
+  throw std::invalid_argument("unknown PII entity '" + std::string(name) + "'");
+}
+
+PiiScanner::PiiScanner(const PiiScanOptions& options) {
+  std::array<bool, kPiiEntityCount> on{};
+  if (options.entities.empty()) {
+    for (PiiEntity e : {PiiEntity::email, PiiEntity::phone, PiiEntity::credit_card,
+                        PiiEntity::us_ssn, PiiEntity::ip_address, PiiEntity::iban,
+                        PiiEntity::secret}) {
+      on[static_cast<std::size_t>(e)] = true;
+    }
+    if (options.healthcare_mode) {
+      for (PiiEntity e : {PiiEntity::mrn, PiiEntity::npi, PiiEntity::health_plan_id}) {
+        on[static_cast<std::size_t>(e)] = true;
+      }
+    }
+  } else {
+    for (const std::string& name : options.entities) {
+      on[static_cast<std::size_t>(pii_entity_from_name(name))] = true;
+    }
+  }
+  if (options.pci_mode && on[static_cast<std::size_t>(PiiEntity::credit_card)]) {
+    on[static_cast<std::size_t>(PiiEntity::cvv)] = true;
+  }
+  mrn_on_ = on[static_cast<std::size_t>(PiiEntity::mrn)];
+  plan_on_ = on[static_cast<std::size_t>(PiiEntity::health_plan_id)];
+
+  std::vector<Pattern> patterns;
+  for (const RuleSpec& spec : rule_specs()) {
+    bool active = spec.rule == kHealthId ? (mrn_on_ || plan_on_)
+                                         : on[static_cast<std::size_t>(spec.entity)];
+    if (!active) continue;
+    patterns.push_back(Pattern{spec.regex, spec.rule, spec.caseless, false});
+  }
+  for (std::size_t i = 0; i < options.custom_patterns.size(); ++i) {
+    // Compiled alone first so that an error names the user's pattern, not the set.
+    try {
+      Matcher single({Pattern{options.custom_patterns[i], 0, false, false}});
+    } catch (const std::invalid_argument& e) {
+      std::string why = e.what();
+      std::size_t colon = why.find("\": ");
+      throw std::invalid_argument("detect_patterns[" + std::to_string(i) + "] \"" +
+                                  options.custom_patterns[i] + "\" is not a valid pattern: " +
+                                  (colon == std::string::npos ? why : why.substr(colon + 3)));
+    }
+    patterns.push_back(Pattern{options.custom_patterns[i], kCustomBase + static_cast<unsigned>(i),
+                               false, false});
+  }
+  matcher_ = std::make_unique<Matcher>(patterns);
+}
+
+void PiiScanner::candidates(std::string_view text, std::vector<PiiSpan>& out) const {
+  out.clear();
+  thread_local std::vector<Match> matches;
+  matches.clear();
+  matcher_->scan(text, matches);
+  if (matches.empty()) return;
+  // Per (rule, start) the longest confirmed end wins; CVV runs last (it needs the cards).
+  std::sort(matches.begin(), matches.end(), [](const Match& a, const Match& b) {
+    bool acvv = a.id == kCvv, bcvv = b.id == kCvv;
+    if (acvv != bcvv) return bcvv;
+    if (a.id != b.id) return a.id < b.id;
+    if (a.start != b.start) return a.start < b.start;
+    return a.end > b.end;
+  });
+  Confirmer confirmer{text, out, mrn_on_, plan_on_};
+  for (std::size_t i = 0; i < matches.size();) {
+    std::size_t j = i;
+    bool done = false;
+    for (; j < matches.size() && matches[j].id == matches[i].id &&
+           matches[j].start == matches[i].start;
+         ++j) {
+      if (done) continue;
+      const Match& m = matches[j];
+      PiiSpan span;
+      if (m.id >= kCustomBase) {
+        out.push_back(PiiSpan{m.start, m.end, PiiEntity::custom});
+        done = true;
+      } else if (confirmer.confirm(static_cast<Rule>(m.id), m.start, m.end, span)) {
+        out.push_back(span);
+        done = true;
+      }
+    }
+    i = j;
+  }
+}
+
+void PiiScanner::resolve(std::vector<PiiSpan>& spans) {
+  std::sort(spans.begin(), spans.end(), [](const PiiSpan& a, const PiiSpan& b) {
+    std::size_t la = a.end - a.begin, lb = b.end - b.begin;
+    if (la != lb) return la > lb;
+    if (a.entity != b.entity) return a.entity < b.entity;
+    return a.begin < b.begin;
+  });
+  std::vector<PiiSpan> kept;
+  kept.reserve(spans.size());
+  for (const PiiSpan& s : spans) {
+    if (s.end <= s.begin) continue;
+    bool overlaps = std::any_of(kept.begin(), kept.end(), [&](const PiiSpan& k) {
+      return s.begin < k.end && k.begin < s.end;
+    });
+    if (!overlaps) kept.push_back(s);
+  }
+  std::sort(kept.begin(), kept.end(),
+            [](const PiiSpan& a, const PiiSpan& b) { return a.begin < b.begin; });
+  spans.swap(kept);
+}
+
+void PiiScanner::find(std::string_view text, std::vector<PiiSpan>& out) const {
+  candidates(text, out);
+  resolve(out);
+}
+
+std::size_t PiiScanner::settled_prefix(std::string_view text) const {
+  std::size_t n = text.size();
+  std::size_t i = n;
+  while (i > 0 && !is_space(text[i - 1])) --i;
+  while (i >= 2 && text[i - 1] == ' ' && !is_space(text[i - 2])) {
+    std::size_t j = i - 1;
+    while (j > 0 && !is_space(text[j - 1])) --j;
+    if (!soft_token(text.substr(j, i - 1 - j))) break;
+    i = j;
+  }
+  std::size_t cut = n - i > kMaxTail ? n - kMaxTail : i;
+  // An open PEM block (BEGIN without END yet) is held whole, up to its own bound.
+  std::size_t begin = text.rfind("-----BEGIN ");
+  if (begin != std::string_view::npos && pem_end(text, begin) == 0 && n - begin <= kMaxPemTail) {
+    cut = std::min(cut, begin);
+  }
+  return cut;
+}
+
+}  // namespace kt::scan
