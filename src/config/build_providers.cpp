@@ -262,7 +262,7 @@ void build_circuit_breaker(Checker& check, const YAML::Node& node, const std::st
 bool use_alias(Checker& check, const YAML::Node& alias_parent, std::string_view alias,
                const std::string& alias_path, bool canonical_given,
                const std::string& canonical_path) {
-  YAML::Node key;
+  YAML::Node key(YAML::NodeType::Undefined);
   for (const auto& kv : alias_parent) {
     if (kv.first.IsScalar() && kv.first.Scalar() == alias) key = kv.first;
   }

@@ -1,5 +1,6 @@
 #include "config/loader.h"
 
+#include <boost/json/serialize.hpp>
 #include <openssl/evp.h>
 #include <yaml-cpp/yaml.h>
 
@@ -132,9 +133,8 @@ Loaded load_sources(const std::vector<Source>& sources) {
     build_providers(check, merged, config.providers);
     build_testing(check, merged, config.providers, config.testing);
     build_audit(check, merged, config.audit);
-    YAML::Emitter canonical;
-    canonical << merged;
-    config.hash = sha256_hex(canonical.c_str());
+    // Hash the data, not its spelling: flow/block style and comments do not change it.
+    config.hash = sha256_hex(boost::json::serialize(yaml_to_json(merged)));
   }
   loaded.errors = std::move(check.errors());
   loaded.warnings = std::move(check.warnings());

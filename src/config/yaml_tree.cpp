@@ -41,6 +41,8 @@ YAML::Node merge_documents(const YAML::Node& base, const YAML::Node& overlay) {
     if (it == entries.end()) {
       entries.emplace_back(kv.first, kv.second);
     } else {
+      // The overlay's key: a diagnostic about this entry then points at the file that set it.
+      it->first = kv.first;
       it->second = merge_documents(it->second, kv.second);
     }
   }
