@@ -367,6 +367,10 @@ asio::awaitable<std::optional<Fault>> read_fault(MockApp& app, Call& call) {
     co_return std::nullopt;
   }
   if (co_await fault_prelude(call, f)) co_return std::nullopt;
+  if (f.reset_after > 0) {  // a JSON reply has no events to count: reset before any byte
+    call.reset();
+    co_return std::nullopt;
+  }
   co_return f;
 }
 
