@@ -249,8 +249,7 @@ class PooledClient final : public UpstreamClient {
     co_return r;
   }
 
-  asio::awaitable<std::unique_ptr<BodyStream>> open(const ClientRequest& req,
-                                                    const Deadlines& dl,
+  asio::awaitable<std::unique_ptr<BodyStream>> open(const ClientRequest& req, const Deadlines& dl,
                                                     ClientError& err) override {
     ConnectionPool& pool = *co_await this_thread_pool();
     Target t;

@@ -46,7 +46,7 @@ class Connection {
   // Scratch space for body pieces handed out by BodyStream::read_some.
   std::array<char, 16 * 1024>& body_scratch() { return body_scratch_; }
 
-  bool reused = false;        // came out of the pool (so a failure may be a stale keep-alive)
+  bool reused = false;  // came out of the pool (so a failure may be a stale keep-alive)
   Clock::time_point idle_since;
 
  private:

@@ -15,11 +15,16 @@ namespace http = boost::beast::http;
 
 const char* phase_name(Phase p) {
   switch (p) {
-    case Phase::connect: return "connecting";
-    case Phase::tls: return "in the TLS handshake";
-    case Phase::request: return "sending the request";
-    case Phase::head: return "waiting for the response head";
-    case Phase::body: return "reading the response body";
+    case Phase::connect:
+      return "connecting";
+    case Phase::tls:
+      return "in the TLS handshake";
+    case Phase::request:
+      return "sending the request";
+    case Phase::head:
+      return "waiting for the response head";
+    case Phase::body:
+      return "reading the response body";
   }
   return "";
 }

@@ -12,8 +12,7 @@ std::string_view field_value(std::string_view rest) {
 
 }  // namespace
 
-bool SseReader::feed(std::string_view bytes,
-                     const std::function<void(const SseEvent&)>& on_event) {
+bool SseReader::feed(std::string_view bytes, const std::function<void(const SseEvent&)>& on_event) {
   if (overflow_) return false;
   // A CR ended the previous feed; an LF right after it belongs to the same line ending.
   if (last_was_cr_ && !bytes.empty()) {

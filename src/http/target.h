@@ -11,8 +11,8 @@ namespace kt::http {
 
 struct Target {
   bool tls = false;
-  std::string_view host;         // name or address, without IPv6 brackets
-  std::string_view port;         // decimal, never empty
+  std::string_view host;  // name or address, without IPv6 brackets
+  std::string_view port;  // decimal, never empty
   std::uint16_t port_number = 0;
   std::string_view host_header;  // host[:port] as written in the URL
   std::string_view path;         // path and query, "/" when the URL has none

@@ -41,7 +41,8 @@ Handler keep_alive_server() {
     beast::flat_buffer buffer;
     Request req;
     while (co_await read_request(socket, buffer, req, state)) {
-      if (!co_await write_raw(socket, ok_response("hello " + std::to_string(state.requests.size()))))
+      if (!co_await write_raw(socket,
+                              ok_response("hello " + std::to_string(state.requests.size()))))
         co_return;
     }
   };
@@ -96,8 +97,8 @@ TEST_F(ClientTest, HeadersAreLowerCaseAndLookupIgnoresCase) {
 
 TEST_F(ClientTest, SendsBodyHostAndContentLengthAndDropsManagedHeaders) {
   std::string seen_host, seen_length, seen_body, seen_custom, seen_connection;
-  const auto port = start_server(
-      ioc, state, [&](tcp::socket socket, ServerState& st) -> asio::awaitable<void> {
+  const auto port =
+      start_server(ioc, state, [&](tcp::socket socket, ServerState& st) -> asio::awaitable<void> {
         beast::flat_buffer buffer;
         Request req;
         if (!co_await read_request(socket, buffer, req, st)) co_return;
@@ -112,8 +113,8 @@ TEST_F(ClientTest, SendsBodyHostAndContentLengthAndDropsManagedHeaders) {
     ClientRequest req;
     req.url = "http://127.0.0.1:" + std::to_string(port) + "/v1/chat?x=1";
     req.body = R"({"model":"m"})";
-    req.headers = {{"X-Custom", "yes"}, {"Host", "evil"}, {"Content-Length", "1"},
-                   {"Connection", "close"}};
+    req.headers = {
+        {"X-Custom", "yes"}, {"Host", "evil"}, {"Content-Length", "1"}, {"Connection", "close"}};
     ClientError err;
     Response r = co_await client.send(req, within(5s), 1 << 20, err);
     EXPECT_FALSE(err) << err.message;
@@ -209,8 +210,8 @@ TEST_F(ClientTest, ChunkedAndContentLengthBodies) {
 TEST_F(ClientTest, StreamDeliversPiecesBeforeTheResponseEnds) {
   asio::steady_timer gate(ioc, Clock::time_point::max());  // opened by the client
   bool second_written = false;
-  const auto port = start_server(
-      ioc, state, [&](tcp::socket socket, ServerState& st) -> asio::awaitable<void> {
+  const auto port =
+      start_server(ioc, state, [&](tcp::socket socket, ServerState& st) -> asio::awaitable<void> {
         beast::flat_buffer buffer;
         Request req;
         while (co_await read_request(socket, buffer, req, st)) {
@@ -309,8 +310,8 @@ TEST_F(ClientTest, UnknownHostIsAConnectFailure) {
 }
 
 TEST_F(ClientTest, FirstByteTimeout) {
-  const auto port = start_server(
-      ioc, state, [](tcp::socket socket, ServerState& st) -> asio::awaitable<void> {
+  const auto port =
+      start_server(ioc, state, [](tcp::socket socket, ServerState& st) -> asio::awaitable<void> {
         co_await hang(socket, st);
       });
   const auto started = Clock::now();
@@ -348,21 +349,22 @@ Handler partial_body_server(bool close) {
 TEST_F(ClientTest, TotalTimeoutDuringSlowBody) {
   const auto port = start_server(ioc, state, partial_body_server(false));
   const auto started = Clock::now();
-  auto [sent, streamed] = run_on(ioc, [&]() -> asio::awaitable<std::pair<ClientError, ClientError>> {
-    ClientError a;
-    co_await client.send(get(port), within(200ms), 1 << 20, a);
-    ClientError b;
-    auto stream = co_await client.open(get(port), within(200ms), b);
-    EXPECT_TRUE(stream != nullptr) << b.message;
-    std::string got;
-    while (stream && !b) {
-      std::string_view piece = co_await stream->read_some(b);
-      if (piece.empty()) break;
-      got += piece;
-    }
-    EXPECT_EQ(got, "0123456789");
-    co_return std::pair{a, b};
-  });
+  auto [sent, streamed] =
+      run_on(ioc, [&]() -> asio::awaitable<std::pair<ClientError, ClientError>> {
+        ClientError a;
+        co_await client.send(get(port), within(200ms), 1 << 20, a);
+        ClientError b;
+        auto stream = co_await client.open(get(port), within(200ms), b);
+        EXPECT_TRUE(stream != nullptr) << b.message;
+        std::string got;
+        while (stream && !b) {
+          std::string_view piece = co_await stream->read_some(b);
+          if (piece.empty()) break;
+          got += piece;
+        }
+        EXPECT_EQ(got, "0123456789");
+        co_return std::pair{a, b};
+      });
   EXPECT_EQ(sent.kind, FailKind::timeout) << sent.message;
   EXPECT_EQ(streamed.kind, FailKind::timeout) << streamed.message;
   EXPECT_LT(Clock::now() - started, 3s);
@@ -460,8 +462,8 @@ TEST_F(ClientTest, BadInputIsRejectedBeforeConnecting) {
 
 TEST_F(ClientTest, CancellationAbortsAHungRequestAndKeepsThePoolClean) {
   // The first connection hangs; later ones answer.
-  const auto port = start_server(
-      ioc, state, [](tcp::socket socket, ServerState& st) -> asio::awaitable<void> {
+  const auto port =
+      start_server(ioc, state, [](tcp::socket socket, ServerState& st) -> asio::awaitable<void> {
         if (st.accepts == 1) {
           co_await hang(socket, st);
           co_return;
@@ -491,12 +493,13 @@ TEST_F(ClientTest, CancellationAbortsAHungRequestAndKeepsThePoolClean) {
 }
 
 TEST_F(ClientTest, CancellationAbortsAStreamRead) {
-  const auto port = start_server(
-      ioc, state, [](tcp::socket socket, ServerState& st) -> asio::awaitable<void> {
+  const auto port =
+      start_server(ioc, state, [](tcp::socket socket, ServerState& st) -> asio::awaitable<void> {
         beast::flat_buffer buffer;
         Request req;
         if (!co_await read_request(socket, buffer, req, st)) co_return;
-        co_await write_raw(socket, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n");
+        co_await write_raw(socket,
+                           "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n");
         co_await sleep_for(60s);
       });
   const auto started = Clock::now();

@@ -174,16 +174,16 @@ TEST(SseReader, FieldRules) {
   FeedResult r = feed_whole(
       "data:no space\n\n"
       "data:  two spaces\n\n"
-      "data\n\n"                      // a field name alone: empty value
+      "data\n\n"  // a field name alone: empty value
       "event: done\ndata: {}\n\n"
-      "event: ping\n\n"               // a named event without data still dispatches
-      "\n\n"                          // blank lines alone dispatch nothing
-      "unknown: x\nid: 7\n\n"         // no data, no event name: nothing
+      "event: ping\n\n"        // a named event without data still dispatches
+      "\n\n"                   // blank lines alone dispatch nothing
+      "unknown: x\nid: 7\n\n"  // no data, no event name: nothing
       "data: after id\n\n"
       "id\ndata: id cleared\n\n");
   const std::vector<Seen> expected = {
-      {"", "no space", ""},  {"", " two spaces", ""}, {"", "", ""},        {"done", "{}", ""},
-      {"ping", "", ""},      {"", "after id", "7"},   {"", "id cleared", ""},
+      {"", "no space", ""}, {"", " two spaces", ""}, {"", "", ""},           {"done", "{}", ""},
+      {"ping", "", ""},     {"", "after id", "7"},   {"", "id cleared", ""},
   };
   EXPECT_EQ(r.events, expected);
 }

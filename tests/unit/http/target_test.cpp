@@ -37,9 +37,9 @@ TEST(Target, Ipv6LiteralWithoutBrackets) {
 
 TEST(Target, RejectsWhatCannotBeSent) {
   Target t;
-  for (const char* url : {"", "api.openai.com/v1", "ftp://h/", "http://", "http://:80/",
-                          "http://u:p@h/", "http://h:0/", "http://h:65536/", "http://h:12ab/",
-                          "http://h?q=1", "mailto:x@y"}) {
+  for (const char* url :
+       {"", "api.openai.com/v1", "ftp://h/", "http://", "http://:80/", "http://u:p@h/",
+        "http://h:0/", "http://h:65536/", "http://h:12ab/", "http://h?q=1", "mailto:x@y"}) {
     EXPECT_FALSE(parse_target(url, t)) << url;
   }
 }

@@ -27,8 +27,8 @@ struct ServerState {
 
 using Handler = std::function<asio::awaitable<void>(tcp::socket, ServerState&)>;
 
-inline asio::awaitable<void> accept_loop(tcp::acceptor acceptor,
-                                         std::shared_ptr<ServerState> state, Handler handler) {
+inline asio::awaitable<void> accept_loop(tcp::acceptor acceptor, std::shared_ptr<ServerState> state,
+                                         Handler handler) {
   for (;;) {
     auto [ec, socket] = co_await acceptor.async_accept(asio::as_tuple(asio::use_awaitable));
     if (ec) co_return;

@@ -129,8 +129,7 @@ class TlsClientTest : public ::testing::Test {
 TEST_F(TlsClientTest, SelfSignedUpstreamFailsVerificationWithoutCaFile) {
   auto [r, err] = send(request("localhost", ""));
   EXPECT_EQ(err.kind, FailKind::tls) << err.message;
-  EXPECT_NE(err.message.find("certificate verification failed"), std::string::npos)
-      << err.message;
+  EXPECT_NE(err.message.find("certificate verification failed"), std::string::npos) << err.message;
   EXPECT_EQ(handshakes, 0);
 }
 
