@@ -85,7 +85,7 @@ const std::vector<RuleSpec>& rule_specs() {
        R"(eyJ[A-Za-z0-9_\-]{4,}\.eyJ[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]{8,})", false},
       {kPemBegin, PiiEntity::secret, R"(-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----)", false},
       {kCvv, PiiEntity::cvv,
-       R"((?:cvv2?|cvc2?|cvn|csc|cid|security code|card verification (?:code|value|number))"
+       R"((?:cvv2?|cvc2?|cvn|csc|cid|security code|card verification (?:code|value|number)))"
        R"((?: (?:is|code|number|no\.?))?[ :#=\-]{0,3}\d{3,4})",
        true},
       {kNpi, PiiEntity::npi, R"(\d{10})", false},
@@ -104,6 +104,11 @@ constexpr std::size_t kContextWindow = 48;
 constexpr std::string_view kPhoneWords[] = {"phone", "tel", "mobile", "cell", "fax", "call",
                                             "contact", "desk", "office", "whatsapp", "sms",
                                             "dial", "landline", "hotline", "reach me"};
+// Words that say a digit group is something else (unless a phone word is near too).
+constexpr std::string_view kNotPhoneWords[] = {"license", "licence", "zip", "postal", "postcode",
+                                               "passport", "account", "acct", "order", "invoice",
+                                               "tracking", "serial", "isbn", "ssn",
+                                               "social security"};
 constexpr std::string_view kSsnWords[] = {"ssn", "social security", "social sec", "ss#",
                                           "ss #", "soc sec", "taxpayer"};
 constexpr std::string_view kNpiWords[] = {"npi", "national provider", "provider id",
@@ -130,8 +135,11 @@ bool is_token_char(char c) { return is_alnum(c) || c == '_' || c == '-'; }
 char at(std::string_view t, std::size_t i) { return i < t.size() ? t[i] : '\0'; }
 char before(std::string_view t, std::size_t b) { return b > 0 ? t[b - 1] : '\0'; }
 
+// Distance from `begin` back to the nearest context word that starts a word ("tel" in "hotel"
+// does not count) within kContextWindow bytes; npos when there is none.
 template <std::size_t N>
-bool has_context(std::string_view text, std::size_t begin, const std::string_view (&words)[N]) {
+std::size_t context_distance(std::string_view text, std::size_t begin,
+                             const std::string_view (&words)[N]) {
   std::size_t from = begin > kContextWindow ? begin - kContextWindow : 0;
   char buf[kContextWindow];
   std::size_t n = begin - from;
@@ -140,15 +148,22 @@ bool has_context(std::string_view text, std::size_t begin, const std::string_vie
     buf[i] = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
   }
   std::string_view window(buf, n);
+  std::size_t best = std::string_view::npos;
   for (std::string_view w : words) {
-    std::size_t p = window.find(w);
-    // The word must start a word: "tel" in "hotel" does not count.
-    while (p != std::string_view::npos) {
-      if (p == 0 || !is_alpha(window[p - 1])) return true;
-      p = window.find(w, p + 1);
+    for (std::size_t p = window.rfind(w); p != std::string_view::npos;
+         p = p == 0 ? std::string_view::npos : window.rfind(w, p - 1)) {
+      if (p == 0 || !is_alpha(window[p - 1])) {
+        best = std::min(best, n - p);
+        break;
+      }
     }
   }
-  return false;
+  return best;
+}
+
+template <std::size_t N>
+bool has_context(std::string_view text, std::size_t begin, const std::string_view (&words)[N]) {
+  return context_distance(text, begin, words) != std::string_view::npos;
 }
 
 // A digit run bounded by non-alphanumerics, where a neighbouring '.', '-' or '/' joined to more
@@ -159,7 +174,9 @@ bool number_bounded(std::string_view t, std::size_t b, std::size_t e) {
     return false;
   }
   if ((p == '.' || p == '-' || p == '/' || p == ',') && is_digit(before(t, b - 1))) return false;
-  if ((n == '.' || n == '-' || n == '/' || n == ',') && is_digit(at(t, e + 1))) return false;
+  if ((n == '.' || n == '-' || n == '/' || n == ',' || n == ':') && is_digit(at(t, e + 1))) {
+    return false;
+  }
   return true;
 }
 
@@ -193,14 +210,27 @@ bool phone_valid(std::string_view t, std::size_t b, std::size_t e, Rule rule) {
     }
   }
   if (digits < 7 || digits > 15) return false;
-  if (rule == kPhonePlain) return has_context(t, b, kPhoneWords);
+  bool context = has_context(t, b, kPhoneWords);
+  if (rule == kPhonePlain) return context;
+  if (rule == kPhoneNational && !context) {
+    // Two bare digit groups are as often a street number pair or a postal code as a phone.
+    if (groups == 2 && core.front() != '(' && digits < 10) return false;
+    if (has_context(t, b, kNotPhoneWords)) return false;
+  }
   if (dots > 0) {
     // Dotted numbers are phones only with uniform dots and groups of 2+ digits; four short
     // groups is an IPv4 shape.
     if (other_seps > 0 || short_dot_group) return false;
     if (groups == 4 && rule == kPhoneNational && digits <= 12) return false;
   }
-  if (rule == kPhoneNational && looks_like_date(core)) return false;
+  if (rule == kPhoneNational) {
+    // A date, or a date followed by a time ("2021-03-04 11:30").
+    std::size_t third = 0;
+    for (int seps = 0; third < core.size(); ++third) {
+      if (!is_digit(core[third]) && ++seps == 3) break;
+    }
+    if (looks_like_date(core.substr(0, third))) return false;
+  }
   return true;
 }
 
@@ -307,9 +337,13 @@ struct Confirmer {
                has_context(t, b, kNpiWords);
       case kHealthId:
         if (is_alnum(before(t, b)) || is_alnum(at(t, e))) return false;
-        if (mrn_on && has_context(t, b, kMrnWords)) return true;
-        span.entity = PiiEntity::health_plan_id;
-        return plan_on && has_context(t, b, kPlanWords);
+      {
+        // The nearer context word decides between a record number and a plan ID.
+        std::size_t mrn = mrn_on ? context_distance(t, b, kMrnWords) : std::string_view::npos;
+        std::size_t plan = plan_on ? context_distance(t, b, kPlanWords) : std::string_view::npos;
+        if (plan < mrn) span.entity = PiiEntity::health_plan_id;
+        return std::min(mrn, plan) != std::string_view::npos;
+      }
       case kRuleCount: break;
     }
     return false;

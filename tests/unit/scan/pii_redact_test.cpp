@@ -1,0 +1,157 @@
+#include "scan/pii_redact.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+namespace kt::scan {
+namespace {
+
+std::string redact_whole(const PiiScanner& s, std::string_view text, const RedactionStyle& st) {
+  std::vector<PiiSpan> spans;
+  s.find(text, spans);
+  std::string out;
+  redact_into(text, spans, st, out);
+  return out;
+}
+
+TEST(PiiMarker, Formats) {
+  RedactionStyle label;
+  EXPECT_EQ(pii_marker("a@b.io", PiiEntity::email, label), "[EMAIL]");
+  RedactionStyle label_len;
+  label_len.preserve_length = true;
+  EXPECT_EQ(pii_marker("john@example.com", PiiEntity::email, label_len), "[EMAIL]*********");
+  EXPECT_EQ(pii_marker("1.1.1.1", PiiEntity::ip_address, label_len), "*******");
+  RedactionStyle stars;
+  stars.format = RedactionStyle::Format::asterisks;
+  EXPECT_EQ(pii_marker("4111111111111111", PiiEntity::credit_card, stars), "****");
+  stars.preserve_length = true;
+  EXPECT_EQ(pii_marker("4111111111111111", PiiEntity::credit_card, stars),
+            "****************");
+  RedactionStyle partial;
+  partial.format = RedactionStyle::Format::partial;
+  EXPECT_EQ(pii_marker("4111111111111234", PiiEntity::credit_card, partial), "****1234");
+  EXPECT_EQ(pii_marker("123", PiiEntity::cvv, partial), "****");  // too short to keep any
+  partial.preserve_length = true;
+  EXPECT_EQ(pii_marker("4111111111111234", PiiEntity::credit_card, partial),
+            "************1234");
+  RedactionStyle custom;
+  custom.custom_markers[static_cast<std::size_t>(PiiEntity::email)] = "[email]";
+  EXPECT_EQ(pii_marker("a@b.io", PiiEntity::email, custom), "[email]");
+  EXPECT_EQ(pii_marker("10.0.0.1", PiiEntity::ip_address, custom), "[IP_ADDRESS]");
+}
+
+TEST(PiiRedact, WholeText) {
+  PiiScanner s{PiiScanOptions{}};
+  EXPECT_EQ(redact_whole(s, "mail a@b.io or call +1 202 555 0143.", RedactionStyle{}),
+            "mail [EMAIL] or call [PHONE].");
+  EXPECT_EQ(redact_whole(s, "nothing here", RedactionStyle{}), "nothing here");
+}
+
+// A text holding every entity type, at the start, in the middle and at the very end.
+const char* kAllEntities =
+    "john.doe@example.com wrote: call +44 20 7946 0958 or (202) 555-0143 x12; card "
+    "4111 1111 1111 1111 cvv 123, ssn 123-45-6789, host 10.0.0.1 / 2001:db8::1, iban "
+    "GB82 WEST 1234 5698 7654 32 and key sk-proj-abcdefghijklmnopqrstuvwxyz0123 plus\n"
+    "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkq\n-----END PRIVATE KEY-----\n"
+    "MRN: 00123456, NPI 1234567893, member id XJH12345678, token "
+    "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.abcdefghijk, last a@b.io";
+
+PiiScanner& healthcare_scanner() {
+  static PiiScanner s([] {
+    PiiScanOptions o;
+    o.healthcare_mode = true;
+    return o;
+  }());
+  return s;
+}
+
+TEST(PiiStream, EverySplitPointEqualsWholeTextRedaction) {
+  const PiiScanner& s = healthcare_scanner();
+  RedactionStyle style;
+  std::string text = kAllEntities;
+  std::string expected = redact_whole(s, text, style);
+  for (const char* e : {"[EMAIL]", "[PHONE]", "[CREDIT_CARD]", "[CVV]", "[US_SSN]",
+                        "[IP_ADDRESS]", "[IBAN]", "[SECRET]", "[MRN]", "[NPI]",
+                        "[HEALTH_PLAN_ID]"}) {
+    EXPECT_NE(expected.find(e), std::string::npos) << e << " missing in " << expected;
+  }
+  for (std::size_t k = 0; k <= text.size(); ++k) {
+    PiiStreamRedactor r(s, style);
+    std::string out;
+    r.write(std::string_view(text).substr(0, k), out);
+    r.write(std::string_view(text).substr(k), out);
+    r.finish(out);
+    ASSERT_EQ(out, expected) << "split at " << k;
+  }
+}
+
+TEST(PiiStream, ByteByByteAndThreeWaySplits) {
+  const PiiScanner& s = healthcare_scanner();
+  RedactionStyle style;
+  std::string text = kAllEntities;
+  std::string expected = redact_whole(s, text, style);
+  PiiStreamRedactor bytes(s, style);
+  std::string out;
+  for (char c : text) bytes.write(std::string_view(&c, 1), out);
+  bytes.finish(out);
+  EXPECT_EQ(out, expected);
+  for (std::size_t a = 0; a < text.size(); a += 7) {
+    for (std::size_t b = a; b <= text.size(); b += 13) {
+      PiiStreamRedactor r(s, style);
+      std::string o;
+      r.write(std::string_view(text).substr(0, a), o);
+      r.write(std::string_view(text).substr(a, b - a), o);
+      r.write(std::string_view(text).substr(b), o);
+      r.finish(o);
+      ASSERT_EQ(o, expected) << a << "," << b;
+    }
+  }
+}
+
+TEST(PiiStream, SplitValueIsCaught) {
+  PiiScanner s{PiiScanOptions{}};
+  RedactionStyle style;
+  PiiStreamRedactor r(s, style);
+  std::string out;
+  r.write("write to john.d", out);
+  EXPECT_EQ(out, "write to ");
+  r.write("oe@example.com now", out);
+  EXPECT_EQ(out, "write to [EMAIL] ");
+  r.finish(out);
+  EXPECT_EQ(out, "write to [EMAIL] now");
+  EXPECT_EQ(r.counts()[static_cast<std::size_t>(PiiEntity::email)], 1);
+  EXPECT_TRUE(r.found_any());
+}
+
+TEST(PiiStream, CleanTextIsReleasedBeforeFinish) {
+  PiiScanner s{PiiScanOptions{}};
+  RedactionStyle style;
+  PiiStreamRedactor r(s, style);
+  std::string out;
+  r.write("The quick brown fox ", out);
+  EXPECT_EQ(out, "The quick brown fox ");
+  r.write("jumps over the lazy dog.\n", out);
+  EXPECT_EQ(out, "The quick brown fox jumps over the lazy dog.\n");
+  r.write("Partial wo", out);
+  EXPECT_EQ(out, "The quick brown fox jumps over the lazy dog.\nPartial ");
+  r.finish(out);
+  EXPECT_EQ(out, "The quick brown fox jumps over the lazy dog.\nPartial wo");
+  EXPECT_FALSE(r.found_any());
+}
+
+TEST(PiiStream, HoldBackIsBounded) {
+  PiiScanner s{PiiScanOptions{}};
+  RedactionStyle style;
+  PiiStreamRedactor r(s, style);
+  std::string out;
+  std::string blob(10000, 'z');
+  r.write(blob, out);
+  EXPECT_EQ(out.size(), blob.size() - PiiScanner::kMaxTail);
+  r.finish(out);
+  EXPECT_EQ(out, blob);
+}
+
+}  // namespace
+}  // namespace kt::scan
