@@ -1,0 +1,125 @@
+// Audit event write cost per request (SQLite store on a temp file):
+//   BM_MakeEvent        building the event from an Exchange (request-path cost)
+//   BM_SyncWrite        submit + wait for the commit (durability: sync); with N threads the
+//                       writer's group commit shares one fsync among the waiting requests
+//   BM_AsyncEnqueue     try_submit only (durability: async, request-path cost)
+//   BM_AsyncSustained   1000 submits + flush: the sustained store throughput in async mode
+#include <benchmark/benchmark.h>
+#include <stdlib.h>
+
+#include <condition_variable>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+
+#include "audit/sqlite_store.h"
+#include "audit/writer.h"
+
+namespace {
+
+using namespace kt::audit;
+
+struct Bench {
+  Bench(bool sync) {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "kt-bench-XXXXXX").string();
+    if (!mkdtemp(tmpl.data())) std::abort();
+    dir = tmpl;
+    auto store = std::make_shared<SqliteStore>(SqliteOptions{dir + "/events.db", false, true, sync});
+    WriterOptions o;
+    o.gateway_id = "bench";
+    o.sync = sync;
+    writer = std::make_unique<AuditWriter>(store, o);
+  }
+  ~Bench() {
+    writer.reset();
+    std::filesystem::remove_all(dir);
+  }
+  std::string dir;
+  std::unique_ptr<AuditWriter> writer;
+};
+
+kt::gateway::Exchange sample_exchange() {
+  kt::gateway::Exchange ex;
+  ex.request_id = "req-123";
+  ex.client_ip = "127.0.0.1";
+  ex.model = "meta/llama-3.3-70b-instruct";
+  ex.body = boost::json::parse(
+      R"({"model":"meta/llama-3.3-70b-instruct","messages":[{"role":"system","content":"You are a helpful assistant."},{"role":"user","content":"Summarise the attached meeting notes in three bullet points and flag any action items for [EMAIL]."}]})");
+  ex.answer_text = std::string(600, 'a');
+  ex.policies.push_back({"prompt-injection", kt::gateway::Phase::input, "allow", "", 35, {}, false});
+  ex.policies.push_back({"pii-detector", kt::gateway::Phase::input, "redact", "pii.detected", 20,
+                         boost::json::object{{"EMAIL", 1}}, false});
+  kt::gateway::Attempt a;
+  a.target = "replicate-llama";
+  a.provider = "replicate";
+  a.status = 200;
+  a.latency_ms = 900;
+  a.ttfb_ms = 300;
+  ex.attempts.push_back(a);
+  ex.status = 200;
+  ex.served_by = "replicate-llama";
+  return ex;
+}
+
+const EventOptions kOpts{"bench", ContentMode::redacted, false};
+
+void BM_MakeEvent(benchmark::State& state) {
+  const auto ex = sample_exchange();
+  for (auto _ : state) benchmark::DoNotOptimize(make_event(ex, kOpts));
+}
+BENCHMARK(BM_MakeEvent);
+
+Bench* g_sync = nullptr;
+
+void BM_SyncWrite(benchmark::State& state) {
+  if (state.thread_index() == 0) g_sync = new Bench(true);
+  const Event ev = make_event(sample_exchange(), kOpts);
+  for (auto _ : state) {
+    std::mutex mu;
+    std::condition_variable cv;
+    bool done = false;
+    g_sync->writer->submit(ev, [&](bool) {
+      std::lock_guard lock(mu);
+      done = true;
+      cv.notify_one();
+    });
+    std::unique_lock lock(mu);
+    cv.wait(lock, [&] { return done; });
+  }
+  state.SetItemsProcessed(state.iterations());
+  if (state.thread_index() == 0) {
+    delete g_sync;
+    g_sync = nullptr;
+  }
+}
+BENCHMARK(BM_SyncWrite)->Threads(1)->Threads(8)->UseRealTime();
+
+void BM_AsyncEnqueue(benchmark::State& state) {
+  Bench b(false);
+  const Event ev = make_event(sample_exchange(), kOpts);
+  for (auto _ : state) {
+    if (!b.writer->try_submit(ev)) {
+      state.PauseTiming();
+      b.writer->flush();
+      state.ResumeTiming();
+    }
+  }
+  b.writer->flush();
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_AsyncEnqueue);
+
+void BM_AsyncSustained(benchmark::State& state) {
+  Bench b(false);
+  const Event ev = make_event(sample_exchange(), kOpts);
+  for (auto _ : state) {
+    for (int i = 0; i < 1000; ++i) b.writer->try_submit(ev);
+    b.writer->flush();
+  }
+  state.SetItemsProcessed(state.iterations() * 1000);
+}
+BENCHMARK(BM_AsyncSustained)->UseRealTime();
+
+}  // namespace
+
+BENCHMARK_MAIN();
