@@ -35,9 +35,9 @@ class Checker {
   void required_string(std::string_view key) {
     const auto* v = input_.if_contains(key);
     if (!v) {
-      std::string description(key);
-      description.append(" is required");
-      add("required", "input", std::move(description));
+      std::string description;
+      description.append(key).append(" is required");
+      add("required", "input", description);
     } else if (!v->is_string()) {
       add("type", field(key), "Invalid type. Expected: string, given: " + kind(*v));
     }
@@ -104,8 +104,11 @@ class Checker {
       default: return "integer";
     }
   }
-  void add(std::string type, std::string field, std::string description) {
-    out_.push_back({std::move(type), std::move(field), std::move(description)});
+  void add(std::string_view type, std::string_view field, std::string_view description) {
+    InvalidField& f = out_.emplace_back();
+    f.type.assign(type);
+    f.field.assign(field);
+    f.description.assign(description);
   }
   const json::object& input_;
   std::vector<InvalidField> out_;
