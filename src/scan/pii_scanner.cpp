@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <map>
 #include <stdexcept>
 
 #include "scan/validators.h"
@@ -210,13 +211,7 @@ bool phone_valid(std::string_view t, std::size_t b, std::size_t e, Rule rule) {
     }
   }
   if (digits < 7 || digits > 15) return false;
-  bool context = has_context(t, b, kPhoneWords);
-  if (rule == kPhonePlain) return context;
-  if (rule == kPhoneNational && !context) {
-    // Two bare digit groups are as often a street number pair or a postal code as a phone.
-    if (groups == 2 && core.front() != '(' && digits < 10) return false;
-    if (has_context(t, b, kNotPhoneWords)) return false;
-  }
+  if (rule == kPhonePlain) return has_context(t, b, kPhoneWords);
   if (dots > 0) {
     // Dotted numbers are phones only with uniform dots and groups of 2+ digits; four short
     // groups is an IPv4 shape.
@@ -230,6 +225,10 @@ bool phone_valid(std::string_view t, std::size_t b, std::size_t e, Rule rule) {
       if (!is_digit(core[third]) && ++seps == 3) break;
     }
     if (looks_like_date(core.substr(0, third))) return false;
+    // Context words are looked up last: they cost more than the shape checks above.
+    // Two bare digit groups are as often a street number pair or a postal code as a phone.
+    bool weak = groups == 2 && core.front() != '(' && digits < 10;
+    if (weak || has_context(t, b, kNotPhoneWords)) return has_context(t, b, kPhoneWords);
   }
   return true;
 }
@@ -464,18 +463,18 @@ void PiiScanner::resolve(std::vector<PiiSpan>& spans) {
     if (a.entity != b.entity) return a.entity < b.entity;
     return a.begin < b.begin;
   });
-  std::vector<PiiSpan> kept;
-  kept.reserve(spans.size());
+  // Accepted spans are disjoint, so keyed by begin they are also ordered by end: a new span
+  // overlaps one only if it overlaps the nearest accepted span on either side.
+  std::map<std::size_t, PiiSpan> kept;
   for (const PiiSpan& s : spans) {
     if (s.end <= s.begin) continue;
-    bool overlaps = std::any_of(kept.begin(), kept.end(), [&](const PiiSpan& k) {
-      return s.begin < k.end && k.begin < s.end;
-    });
-    if (!overlaps) kept.push_back(s);
+    auto next = kept.lower_bound(s.begin);
+    if (next != kept.end() && next->second.begin < s.end) continue;
+    if (next != kept.begin() && std::prev(next)->second.end > s.begin) continue;
+    kept.emplace(s.begin, s);
   }
-  std::sort(kept.begin(), kept.end(),
-            [](const PiiSpan& a, const PiiSpan& b) { return a.begin < b.begin; });
-  spans.swap(kept);
+  spans.clear();
+  for (const auto& [begin, s] : kept) spans.push_back(s);
 }
 
 void PiiScanner::find(std::string_view text, std::vector<PiiSpan>& out) const {
