@@ -1,0 +1,177 @@
+// decode.cpp — see decode.h.
+#include "scan/decode.h"
+
+#include <cstdint>
+
+namespace kt::scan {
+namespace {
+
+int base64_value(char c) {
+  if (c >= 'A' && c <= 'Z') return c - 'A';
+  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+  if (c >= '0' && c <= '9') return c - '0' + 52;
+  if (c == '+' || c == '-') return 62;
+  if (c == '/' || c == '_') return 63;
+  return -1;
+}
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+bool is_hex_digit(char c) { return hex_value(c) >= 0; }
+bool is_base64_char(char c) { return base64_value(c) >= 0 || c == '='; }
+
+// Standard and URL-safe alphabets, padding optional.
+std::string decode_base64(std::string_view in) {
+  std::string out;
+  out.reserve(in.size() * 3 / 4);
+  std::uint32_t acc = 0;
+  int bits = 0;
+  for (char c : in) {
+    if (c == '=') break;
+    acc = (acc << 6) | static_cast<std::uint32_t>(base64_value(c));
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out.push_back(static_cast<char>((acc >> bits) & 0xff));
+    }
+  }
+  return out;
+}
+
+std::string decode_hex(std::string_view in) {
+  std::string out;
+  out.reserve(in.size() / 2);
+  for (std::size_t i = 0; i + 1 < in.size(); i += 2) {
+    out.push_back(static_cast<char>(hex_value(in[i]) * 16 + hex_value(in[i + 1])));
+  }
+  return out;
+}
+
+std::string decode_percent(std::string_view in) {
+  std::string out;
+  out.reserve(in.size());
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    if (in[i] == '%' && i + 2 < in.size() && is_hex_digit(in[i + 1]) && is_hex_digit(in[i + 2])) {
+      out.push_back(static_cast<char>(hex_value(in[i + 1]) * 16 + hex_value(in[i + 2])));
+      i += 2;
+    } else if (in[i] == '+') {
+      out.push_back(' ');
+    } else {
+      out.push_back(in[i]);
+    }
+  }
+  return out;
+}
+
+struct Candidate {
+  Encoding encoding;
+  std::string_view run;
+};
+
+// Splits `text` into maximal runs of each alphabet and yields the plausible ones in order.
+std::vector<Candidate> find_candidates(std::string_view text, std::size_t min_length) {
+  std::vector<Candidate> found;
+  std::size_t i = 0;
+  while (i < text.size()) {
+    if (!is_base64_char(text[i]) && text[i] != '%') {
+      ++i;
+      continue;
+    }
+    // A run of non-space characters that may hold an encoding.
+    std::size_t end = i;
+    bool all_hex = true, all_b64 = true;
+    int escapes = 0;
+    bool lower = false, upper = false;
+    while (end < text.size() && text[end] != ' ' && text[end] != '\n' && text[end] != '\t' &&
+           text[end] != '"' && text[end] != '\'' && text[end] != '\r') {
+      char c = text[end];
+      if (c == '%' && end + 2 < text.size() && is_hex_digit(text[end + 1]) &&
+          is_hex_digit(text[end + 2])) {
+        ++escapes;
+      }
+      all_hex = all_hex && is_hex_digit(c);
+      all_b64 = all_b64 && is_base64_char(c);
+      lower = lower || (c >= 'a' && c <= 'z');
+      upper = upper || (c >= 'A' && c <= 'Z');
+      ++end;
+    }
+    std::string_view run = text.substr(i, end - i);
+    // Trailing sentence punctuation is not part of an encoding.
+    while (!run.empty() && (run.back() == '.' || run.back() == ',' || run.back() == ')' ||
+                            run.back() == ';' || run.back() == ':')) {
+      run.remove_suffix(1);
+    }
+    if (run.size() >= min_length) {
+      if (escapes >= 3) {
+        found.push_back({Encoding::url, run});
+      } else if (all_hex && run.size() % 2 == 0) {
+        found.push_back({Encoding::hex, run});
+      } else if (all_b64 && lower && upper) {
+        found.push_back({Encoding::base64, run});
+      }
+    }
+    i = end + 1;
+  }
+  return found;
+}
+
+void decode_into(std::string_view text, int depth, const DecodeLimits& limits,
+                 std::vector<DecodedSegment>& out, std::size_t& budget) {
+  if (depth > limits.max_depth) return;
+  for (const Candidate& c : find_candidates(text, limits.min_length)) {
+    if (out.size() >= limits.max_segments || budget == 0) return;
+    std::string decoded;
+    switch (c.encoding) {
+      case Encoding::base64: decoded = decode_base64(c.run); break;
+      case Encoding::hex: decoded = decode_hex(c.run); break;
+      case Encoding::url: decoded = decode_percent(c.run); break;
+    }
+    if (decoded.size() > budget) decoded.resize(budget);
+    if (decoded.size() < 4 || !is_mostly_printable(decoded, limits.min_printable)) continue;
+    budget -= decoded.size();
+    out.push_back({c.encoding, depth, std::move(decoded)});
+    std::string nested = out.back().text;
+    decode_into(nested, depth + 1, limits, out, budget);
+  }
+}
+
+}  // namespace
+
+const char* to_string(Encoding e) {
+  switch (e) {
+    case Encoding::base64: return "base64";
+    case Encoding::hex: return "hex";
+    case Encoding::url: return "url";
+  }
+  return "";
+}
+
+bool is_mostly_printable(std::string_view s, double min_share) {
+  std::size_t total = 0, printable = 0;
+  for (std::size_t i = 0; i < s.size();) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    std::size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
+    if (len == 0 || i + len > s.size()) return false;
+    for (std::size_t k = 1; k < len; ++k) {
+      if ((static_cast<unsigned char>(s[i + k]) & 0xc0) != 0x80) return false;
+    }
+    ++total;
+    if (len > 1 || (c >= 0x20 && c < 0x7f) || c == '\n' || c == '\t' || c == '\r') ++printable;
+    i += len;
+  }
+  return total > 0 && static_cast<double>(printable) >= min_share * static_cast<double>(total);
+}
+
+std::vector<DecodedSegment> decode_embedded(std::string_view text, const DecodeLimits& limits) {
+  std::vector<DecodedSegment> out;
+  std::size_t budget = limits.max_total_bytes;
+  decode_into(text, 1, limits, out, budget);
+  return out;
+}
+
+}  // namespace kt::scan
