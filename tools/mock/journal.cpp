@@ -1,5 +1,8 @@
 #include "journal.h"
 
+#include <algorithm>
+#include <cctype>
+
 #include "text.h"
 
 namespace kt::mock {
@@ -7,40 +10,48 @@ namespace kt::mock {
 void Journal::record(const Call& call) {
   if (capacity_ == 0) return;
   const Request& req = call.req();
-  Entry e;
+  std::lock_guard lock(mu_);
+  Entry& e = ring_[next_];
   e.time = std::chrono::system_clock::now();
   e.port = call.port();
-  e.method = std::string(req.method_string());
-  e.target = std::string(req.target());
-  e.headers.reserve(16);
+  e.method.assign(req.method_string());
+  e.target.assign(req.target());
+  e.headers.clear();
   for (const auto& field : req) {
-    std::string name(field.name_string());
-    for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    e.headers.emplace_back(std::move(name), std::string(field.value()));
+    e.headers.append(field.name_string()).push_back('\0');
+    e.headers.append(field.value()).push_back('\0');
   }
-  e.body = req.body();
-  std::lock_guard lock(mu_);
-  if (entries_.size() >= capacity_) entries_.pop_front();
-  entries_.push_back(std::move(e));
+  e.body.assign(req.body());
+  next_ = (next_ + 1) % capacity_;
+  count_ = std::min(count_ + 1, capacity_);
 }
 
 boost::json::array Journal::recent(std::string_view path_prefix, std::size_t limit) const {
   std::lock_guard lock(mu_);
-  boost::json::array out;
   std::vector<const Entry*> picked;
-  for (auto it = entries_.rbegin(); it != entries_.rend() && picked.size() < limit; ++it) {
-    std::string_view path = std::string_view(it->target).substr(0, it->target.find('?'));
-    if (path.substr(0, path_prefix.size()) == path_prefix) picked.push_back(&*it);
+  for (std::size_t i = 0; i < count_ && picked.size() < limit; ++i) {
+    const Entry& e = ring_[(next_ + capacity_ - 1 - i) % capacity_];
+    std::string_view path = std::string_view(e.target).substr(0, e.target.find('?'));
+    if (path.substr(0, path_prefix.size()) == path_prefix) picked.push_back(&e);
   }
+  boost::json::array out;
   for (auto it = picked.rbegin(); it != picked.rend(); ++it) {
     const Entry& e = **it;
     boost::json::object headers;
-    for (const auto& [name, value] : e.headers) {
+    std::string_view rest = e.headers;
+    while (!rest.empty()) {
+      auto z = rest.find('\0');
+      std::string name(rest.substr(0, z));
+      rest.remove_prefix(z + 1);
+      z = rest.find('\0');
+      std::string_view value = rest.substr(0, z);
+      rest.remove_prefix(z + 1);
+      for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
       auto found = headers.find(name);
       if (found == headers.end()) {
         headers[name] = value;
       } else {
-        found->value() = std::string(found->value().as_string()) + ", " + value;
+        found->value() = std::string(found->value().as_string()) + ", " + std::string(value);
       }
     }
     boost::json::value body;
@@ -64,7 +75,8 @@ boost::json::array Journal::recent(std::string_view path_prefix, std::size_t lim
 
 void Journal::clear() {
   std::lock_guard lock(mu_);
-  entries_.clear();
+  count_ = 0;
+  next_ = 0;
 }
 
 }  // namespace kt::mock
