@@ -1,6 +1,5 @@
 // Builders for pack, testing and audit (sections.h).
 #include <boost/json/serialize.hpp>
-
 #include <regex>
 
 #include "config/sections.h"
@@ -98,8 +97,8 @@ void build_pack(Checker& check, const YAML::Node& root, Pack& out) {
     check.error("E004", pack, path, "'pack' must give name, version and enabled");
     return;
   }
-  if (check.require(pack, "name", path) &&
-      check.read_string(pack, "name", path, out.name, 200) && out.name.empty()) {
+  if (check.require(pack, "name", path) && check.read_string(pack, "name", path, out.name, 200) &&
+      out.name.empty()) {
     check.error("E004", Checker::get(pack, "name"), "pack.name", "'pack.name' must not be empty");
   }
   if (check.require(pack, "version", path)) {
@@ -138,16 +137,15 @@ void build_testing(Checker& check, const YAML::Node& root, const Providers& prov
 void build_audit(Checker& check, const YAML::Node& root, Audit& out) {
   YAML::Node audit = Checker::get(root, "audit");
   const std::string path = "audit";
-  if (!check.check_keys(audit, path, {"store", "path", "url_env", "durability", "content"}))
-    return;
+  if (!check.check_keys(audit, path, {"store", "path", "url_env", "durability", "content"})) return;
   check.read_enum(audit, "store", path, out.store, {"sqlite", "postgres"});
   check.read_string(audit, "path", path, out.path);
   if (check.read_string(audit, "url_env", path, out.url_env, 200)) {
     static const std::regex env_name("[A-Za-z_][A-Za-z0-9_]*");
     if (!std::regex_match(out.url_env, env_name)) {
-      check.error("E004", Checker::get(audit, "url_env"), "audit.url_env",
-                  "'audit.url_env' must be an environment variable name, not '" + out.url_env +
-                      "'");
+      check.error(
+          "E004", Checker::get(audit, "url_env"), "audit.url_env",
+          "'audit.url_env' must be an environment variable name, not '" + out.url_env + "'");
     }
   }
   check.read_enum(audit, "durability", path, out.durability, {"sync", "async"});

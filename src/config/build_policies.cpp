@@ -99,8 +99,7 @@ void build_pii_detector(Checker& check, const YAML::Node& node, const std::strin
   std::string redaction_path = child_path(path, "redaction");
   YAML::Node redaction = Checker::get(node, "redaction");
   if (!check.check_keys(redaction, redaction_path,
-                        {"marker_format", "preserve_length", "include_metadata",
-                         "custom_markers"}))
+                        {"marker_format", "preserve_length", "include_metadata", "custom_markers"}))
     return;
   check.read_enum(redaction, "marker_format", redaction_path, out.redaction.marker_format,
                   {"label", "asterisks", "partial"});
@@ -142,8 +141,8 @@ const std::vector<std::string_view>& known_policy_kinds() {
 
 const std::vector<std::string_view>& known_pii_entities() {
   static const std::vector<std::string_view> entities = {
-      "EMAIL", "PHONE", "CREDIT_CARD", "US_SSN", "IP_ADDRESS", "IBAN",
-      "SECRET", "MRN", "NPI", "HEALTH_PLAN_ID", "CUSTOM"};
+      "EMAIL",  "PHONE", "CREDIT_CARD", "US_SSN",         "IP_ADDRESS", "IBAN",
+      "SECRET", "MRN",   "NPI",         "HEALTH_PLAN_ID", "CUSTOM"};
   return entities;
 }
 
@@ -154,14 +153,13 @@ void check_patterns(Checker& check, const YAML::Node& list, const std::string& p
     std::string item_path = index_path(path, i);
     const std::string& pattern = patterns[i];
     if (pattern.empty() || pattern.size() > kMaxPatternLength) {
-      check.error("E004", list[i], item_path,
-                  "A pattern must be 1 to " + std::to_string(kMaxPatternLength) +
-                      " characters long");
+      check.error(
+          "E004", list[i], item_path,
+          "A pattern must be 1 to " + std::to_string(kMaxPatternLength) + " characters long");
       continue;
     }
     try {
-      std::regex compiled(std::regex_replace(pattern, inline_flags, ""),
-                          std::regex::ECMAScript);
+      std::regex compiled(std::regex_replace(pattern, inline_flags, ""), std::regex::ECMAScript);
     } catch (const std::regex_error& e) {
       check.error("E004", list[i], item_path,
                   "Pattern '" + pattern + "' is not a valid regular expression: " + e.what());
@@ -249,8 +247,7 @@ void build_policies(Checker& check, const YAML::Node& root, Policies& out) {
     for (std::size_t j = 0; j < chain.size(); ++j) {
       if (chain[j].IsScalar() && chain[j].Scalar() == kind) {
         check.warning("W001", chain[j], index_path("policies.chain", j),
-                      "Policy '" + kind + "' has no policy." + kind +
-                          " block; its defaults apply",
+                      "Policy '" + kind + "' has no policy." + kind + " block; its defaults apply",
                       "Add a policy." + kind + " block to configure it");
         break;
       }

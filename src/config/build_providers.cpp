@@ -1,7 +1,6 @@
 // Builder for `providers` (targets, fallback, routing, circuit breaker) and the deprecated
 // top-level aliases `provider_fallback` / `provider_routing` and `providers.strategy` (W003).
 #include <boost/url/parse.hpp>
-
 #include <cstdlib>
 #include <filesystem>
 #include <regex>
@@ -14,10 +13,20 @@
 namespace kt::config {
 namespace {
 
-const Keys kTargetKeys = {"id",           "provider",       "model",          "base_url",
-                          "secret_key_ref", "format",       "provider_type",  "timeout_ms",
-                          "timeout_seconds", "api_key_header", "api_key_prefix", "max_tokens_cap",
-                          "stream_hosts",   "tls"};
+const Keys kTargetKeys = {"id",
+                          "provider",
+                          "model",
+                          "base_url",
+                          "secret_key_ref",
+                          "format",
+                          "provider_type",
+                          "timeout_ms",
+                          "timeout_seconds",
+                          "api_key_header",
+                          "api_key_prefix",
+                          "max_tokens_cap",
+                          "stream_hosts",
+                          "tls"};
 
 bool env_name_ok(const std::string& name) {
   static const std::regex env_name("[A-Za-z_][A-Za-z0-9_]*");
@@ -26,7 +35,8 @@ bool env_name_ok(const std::string& name) {
 
 // `host` or `*.host`, optionally with a port: what stream_hosts entries may look like.
 bool host_pattern_ok(const std::string& host) {
-  static const std::regex pattern(R"((\*\.)?[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*(:[0-9]{1,5})?)");
+  static const std::regex pattern(
+      R"((\*\.)?[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*(:[0-9]{1,5})?)");
   return std::regex_match(host, pattern);
 }
 
@@ -47,8 +57,7 @@ std::string provider_help(const std::string& id) {
          "; a custom host needs base_url (and provider_type or format)";
 }
 
-void build_target(Checker& check, const YAML::Node& node, const std::string& path,
-                  Target& out) {
+void build_target(Checker& check, const YAML::Node& node, const std::string& path, Target& out) {
   if (!check.check_keys(node, path, kTargetKeys)) return;
   if (node.IsNull()) {
     check.error("E004", node, path, "A target needs at least id and provider");
@@ -114,8 +123,8 @@ void build_target(Checker& check, const YAML::Node& node, const std::string& pat
     while (!out.base_url.empty() && out.base_url.back() == '/') out.base_url.pop_back();
   }
   if (provider_ok && !defaults && !has_base_url && type.empty()) {
-    check.error("E004", provider_node, provider_path,
-                "Unknown provider '" + out.provider + "'", provider_help(out.provider));
+    check.error("E004", provider_node, provider_path, "Unknown provider '" + out.provider + "'",
+                provider_help(out.provider));
   }
 
   std::string format = defaults ? to_string(defaults->format) : "openai";
@@ -124,15 +133,13 @@ void build_target(Checker& check, const YAML::Node& node, const std::string& pat
   out.provider_type = defaults ? std::string(defaults->id) : format;
   if (defaults && !has_base_url) out.base_url = std::string(defaults->base_url);
 
-  if (out.format == WireFormat::replicate && !out.model.empty()) {
-    std::string why;
-    if (!parse_replicate_model(out.model, &why)) {
-      YAML::Node at = Checker::get(node, "model").IsDefined() ? Checker::get(node, "model")
-                                                               : provider_node;
-      check.error("E004", at, Checker::get(node, "model").IsDefined()
-                                  ? child_path(path, "model") : provider_path,
-                  why);
-    }
+  std::string why;
+  if (out.format == WireFormat::replicate && !out.model.empty() &&
+      !parse_replicate_model(out.model, &why)) {
+    YAML::Node model_node = Checker::get(node, "model");
+    bool explicit_model = model_node.IsDefined();
+    check.error("E004", explicit_model ? model_node : provider_node,
+                explicit_model ? child_path(path, "model") : provider_path, why);
   }
 
   // Credential: the variable's name only; its value is read when a request is sent.
@@ -141,8 +148,9 @@ void build_target(Checker& check, const YAML::Node& node, const std::string& pat
   YAML::Node secret_at = provider_node;
   std::string secret_at_path = provider_path;
   if (secret.IsDefined()) {
-    if (check.check_keys(secret, secret_path, {"env"}) && check.require(secret, "env", secret_path)
-        && check.read_string(secret, "env", secret_path, out.secret_env, 200)) {
+    if (check.check_keys(secret, secret_path, {"env"}) &&
+        check.require(secret, "env", secret_path) &&
+        check.read_string(secret, "env", secret_path, out.secret_env, 200)) {
       secret_at = Checker::get(secret, "env");
       secret_at_path = child_path(secret_path, "env");
       if (!env_name_ok(out.secret_env)) {
@@ -181,8 +189,7 @@ void build_target(Checker& check, const YAML::Node& node, const std::string& pat
   if (check.read_string(node, "api_key_header", path, out.api_key_header, 100)) {
     static const std::regex token("[!#$%&'*+.^_`|~0-9A-Za-z-]+");
     if (!std::regex_match(out.api_key_header, token)) {
-      check.error("E004", Checker::get(node, "api_key_header"),
-                  child_path(path, "api_key_header"),
+      check.error("E004", Checker::get(node, "api_key_header"), child_path(path, "api_key_header"),
                   "'" + out.api_key_header + "' is not a valid HTTP header name");
     }
   }
@@ -237,11 +244,9 @@ void build_fallback(Checker& check, const YAML::Node& node, const std::string& p
   }
 }
 
-void read_strategy(Checker& check, const YAML::Node& map, const std::string& path,
-                   Strategy& out) {
+void read_strategy(Checker& check, const YAML::Node& map, const std::string& path, Strategy& out) {
   std::string name;
-  if (!check.read_enum(map, "strategy", path, name,
-                       {"ordered", "round_robin", "lowest_latency"}))
+  if (!check.read_enum(map, "strategy", path, name, {"ordered", "round_robin", "lowest_latency"}))
     return;
   out = name == "round_robin"      ? Strategy::round_robin
         : name == "lowest_latency" ? Strategy::lowest_latency
@@ -250,8 +255,7 @@ void read_strategy(Checker& check, const YAML::Node& map, const std::string& pat
 
 void build_circuit_breaker(Checker& check, const YAML::Node& node, const std::string& path,
                            CircuitBreaker& out) {
-  if (!check.check_keys(node, path,
-                        {"failure_threshold", "cooldown_seconds", "half_open_probes"}))
+  if (!check.check_keys(node, path, {"failure_threshold", "cooldown_seconds", "half_open_probes"}))
     return;
   check.read_int(node, "failure_threshold", path, out.failure_threshold, 1, 1000);
   check.read_int(node, "cooldown_seconds", path, out.cooldown_seconds, 1, 86400);

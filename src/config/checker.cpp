@@ -11,11 +11,16 @@ namespace {
 
 const char* type_name(const YAML::Node& node) {
   switch (node.Type()) {
-    case YAML::NodeType::Map: return "a map";
-    case YAML::NodeType::Sequence: return "a list";
-    case YAML::NodeType::Scalar: return "a scalar";
-    case YAML::NodeType::Null: return "null";
-    default: return "nothing";
+    case YAML::NodeType::Map:
+      return "a map";
+    case YAML::NodeType::Sequence:
+      return "a list";
+    case YAML::NodeType::Scalar:
+      return "a scalar";
+    case YAML::NodeType::Null:
+      return "null";
+    default:
+      return "nothing";
   }
 }
 
@@ -45,14 +50,14 @@ Diagnostic Checker::make(std::string code, const YAML::Node& at, std::string pat
 
 void Checker::error(std::string code, const YAML::Node& at, std::string path, std::string message,
                     std::string suggestion) {
-  errors_.push_back(make(std::move(code), at, std::move(path), std::move(message),
-                         std::move(suggestion)));
+  errors_.push_back(
+      make(std::move(code), at, std::move(path), std::move(message), std::move(suggestion)));
 }
 
-void Checker::warning(std::string code, const YAML::Node& at, std::string path,
-                      std::string message, std::string suggestion) {
-  warnings_.push_back(make(std::move(code), at, std::move(path), std::move(message),
-                           std::move(suggestion)));
+void Checker::warning(std::string code, const YAML::Node& at, std::string path, std::string message,
+                      std::string suggestion) {
+  warnings_.push_back(
+      make(std::move(code), at, std::move(path), std::move(message), std::move(suggestion)));
 }
 
 bool Checker::check_keys(const YAML::Node& node, const std::string& path, const Keys& allowed) {
@@ -145,8 +150,9 @@ bool Checker::read_int(const YAML::Node& map, std::string_view key, const std::s
     return false;
   }
   if (value < min || value > max) {
-    error("E004", node, p, "'" + p + "' is " + s + "; it must be between " + std::to_string(min) +
-                               " and " + std::to_string(max));
+    error("E004", node, p,
+          "'" + p + "' is " + s + "; it must be between " + std::to_string(min) + " and " +
+              std::to_string(max));
     return false;
   }
   out = static_cast<int>(value);
@@ -172,8 +178,8 @@ bool Checker::read_double(const YAML::Node& map, std::string_view key, const std
       if (t.back() == '.') t.pop_back();
       return t;
     };
-    error("E004", node, p, "'" + p + "' is " + s + "; it must be between " + fmt(min) + " and " +
-                               fmt(max));
+    error("E004", node, p,
+          "'" + p + "' is " + s + "; it must be between " + fmt(min) + " and " + fmt(max));
     return false;
   }
   out = value;
@@ -197,8 +203,8 @@ bool Checker::read_enum(const YAML::Node& map, std::string_view key, const std::
   return true;
 }
 
-bool Checker::read_string_list(const YAML::Node& map, std::string_view key,
-                               const std::string& path, std::vector<std::string>& out) {
+bool Checker::read_string_list(const YAML::Node& map, std::string_view key, const std::string& path,
+                               std::vector<std::string>& out) {
   YAML::Node node = get(map, key);
   if (!node.IsDefined()) return false;
   std::string p = child_path(path, key);

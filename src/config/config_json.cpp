@@ -52,18 +52,17 @@ boost::json::object policy_json(const Policies& p) {
   if (const auto& s = p.pii_detector) {
     boost::json::object markers;
     for (const auto& [entity, marker] : s->redaction.custom_markers) markers[entity] = marker;
-    blocks["pii-detector"] = {
-        {"action", s->action},
-        {"scan_output", s->scan_output},
-        {"healthcare_mode", s->healthcare_mode},
-        {"pci_mode", s->pci_mode},
-        {"detect_patterns", strings(s->detect_patterns)},
-        {"entities", strings(s->entities)},
-        {"redaction",
-         {{"marker_format", s->redaction.marker_format},
-          {"preserve_length", s->redaction.preserve_length},
-          {"include_metadata", s->redaction.include_metadata},
-          {"custom_markers", std::move(markers)}}}};
+    blocks["pii-detector"] = {{"action", s->action},
+                              {"scan_output", s->scan_output},
+                              {"healthcare_mode", s->healthcare_mode},
+                              {"pci_mode", s->pci_mode},
+                              {"detect_patterns", strings(s->detect_patterns)},
+                              {"entities", strings(s->entities)},
+                              {"redaction",
+                               {{"marker_format", s->redaction.marker_format},
+                                {"preserve_length", s->redaction.preserve_length},
+                                {"include_metadata", s->redaction.include_metadata},
+                                {"custom_markers", std::move(markers)}}}};
   }
   if (const auto& s = p.audit_logger) {
     blocks["audit-logger"] = {{"immutable", s->immutable},
@@ -78,12 +77,9 @@ boost::json::object policy_json(const Policies& p) {
 
 boost::json::value config_to_json(const Config& c) {
   boost::json::object o;
-  o["pack"] = {{"name", c.pack.name},
-               {"version", c.pack.version},
-               {"enabled", c.pack.enabled},
-               {"description", c.pack.description},
-               {"author", c.pack.author},
-               {"id", c.pack.id}};
+  o["pack"] = {{"name", c.pack.name},       {"version", c.pack.version},
+               {"enabled", c.pack.enabled}, {"description", c.pack.description},
+               {"author", c.pack.author},   {"id", c.pack.id}};
   o["policies"] = {{"chain", strings(c.policies.chain)}};
   o["policy"] = policy_json(c.policies);
 
@@ -91,27 +87,26 @@ boost::json::value config_to_json(const Config& c) {
   for (const auto& t : c.providers.targets) targets.push_back(target_json(t));
   boost::json::array triggers;
   for (auto t : c.providers.fallback.triggers) triggers.emplace_back(to_string(t));
-  o["providers"] = {
-      {"targets", std::move(targets)},
-      {"fallback",
-       {{"enabled", c.providers.fallback.enabled},
-        {"triggers", std::move(triggers)},
-        {"max_fallback_attempts", c.providers.fallback.max_fallback_attempts}}},
-      {"routing", {{"strategy", to_string(c.providers.strategy)}}},
-      {"circuit_breaker",
-       {{"failure_threshold", c.providers.circuit_breaker.failure_threshold},
-        {"cooldown_seconds", c.providers.circuit_breaker.cooldown_seconds},
-        {"half_open_probes", c.providers.circuit_breaker.half_open_probes}}}};
+  o["providers"] = {{"targets", std::move(targets)},
+                    {"fallback",
+                     {{"enabled", c.providers.fallback.enabled},
+                      {"triggers", std::move(triggers)},
+                      {"max_fallback_attempts", c.providers.fallback.max_fallback_attempts}}},
+                    {"routing", {{"strategy", to_string(c.providers.strategy)}}},
+                    {"circuit_breaker",
+                     {{"failure_threshold", c.providers.circuit_breaker.failure_threshold},
+                      {"cooldown_seconds", c.providers.circuit_breaker.cooldown_seconds},
+                      {"half_open_probes", c.providers.circuit_breaker.half_open_probes}}}};
 
   boost::json::array suites;
   for (const auto& s : c.testing) {
     boost::json::array cases;
     for (const auto& tc : s.cases) {
-      cases.push_back({{"name", tc.name},
-                       {"input", boost::json::parse(tc.input_json.empty() ? "null" : tc.input_json)},
-                       {"expected",
-                        {{"verdict", tc.expected_verdict},
-                         {"reason_code", tc.expected_reason_code}}}});
+      cases.push_back(
+          {{"name", tc.name},
+           {"input", boost::json::parse(tc.input_json.empty() ? "null" : tc.input_json)},
+           {"expected",
+            {{"verdict", tc.expected_verdict}, {"reason_code", tc.expected_reason_code}}}});
     }
     suites.push_back({{"name", s.name},
                       {"description", s.description},

@@ -20,7 +20,7 @@ void append_block(std::string& out, std::string_view severity, const Diagnostic&
   out += "\n";
   out += severity;
   out += "[" + d.code + "]: " + d.message + "\n";
-  std::string where = d.path;
+  std::string where = d.path.empty() ? d.file : d.path;
   if (d.line > 0) {
     where += (where.empty() ? "" : " ") + std::string("(line ") + std::to_string(d.line) +
              ", column " + std::to_string(d.column) + ")";
@@ -36,8 +36,8 @@ boost::json::value diagnostic_json(const Diagnostic& d) {
   o["line"] = d.line > 0 ? boost::json::value(d.line) : boost::json::value(nullptr);
   o["column"] = d.column > 0 ? boost::json::value(d.column) : boost::json::value(nullptr);
   o["message"] = d.message;
-  o["suggestion"] = d.suggestion.empty() ? boost::json::value(nullptr)
-                                         : boost::json::value(d.suggestion);
+  o["suggestion"] =
+      d.suggestion.empty() ? boost::json::value(nullptr) : boost::json::value(d.suggestion);
   return o;
 }
 

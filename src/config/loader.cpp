@@ -1,14 +1,16 @@
 #include "config/loader.h"
 
-#include <boost/json/serialize.hpp>
 #include <openssl/evp.h>
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
+#include <boost/json/serialize.hpp>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <tuple>
 
 #include "config/checker.h"
 #include "config/sections.h"
@@ -94,7 +96,18 @@ Loaded load_sources(const std::vector<Source>& sources) {
   std::vector<SourceDocument> documents;
   for (const auto& source : sources) {
     try {
-      YAML::Node root = YAML::Load(source.text);
+      std::vector<YAML::Node> docs = YAML::LoadAll(source.text);
+      if (docs.size() > 1) {
+        // A second document would be silently ignored; layering is done with several files.
+        loaded.errors.push_back({"E005", "",
+                                 "The file holds " + std::to_string(docs.size()) +
+                                     " YAML documents; a config file holds one",
+                                 "Split it into files and pass each with --file (later ones "
+                                 "layer over earlier ones)",
+                                 source.file, docs[1].Mark().line + 1, 1});
+        continue;
+      }
+      YAML::Node root = docs.empty() ? YAML::Node(YAML::NodeType::Null) : docs.front();
       if (root.IsNull() || !root.IsDefined()) root = YAML::Node(YAML::NodeType::Map);
       documents.push_back({source.file, root});
     } catch (const YAML::ParserException& e) {
@@ -138,6 +151,19 @@ Loaded load_sources(const std::vector<Source>& sources) {
   }
   loaded.errors = std::move(check.errors());
   loaded.warnings = std::move(check.warnings());
+  // Report top to bottom, file by file, as a reader goes through them.
+  auto file_index = [&](const std::string& file) {
+    for (std::size_t i = 0; i < sources.size(); ++i) {
+      if (sources[i].file == file) return i;
+    }
+    return sources.size();
+  };
+  auto reading_order = [&](const Diagnostic& a, const Diagnostic& b) {
+    return std::make_tuple(file_index(a.file), a.line, a.column) <
+           std::make_tuple(file_index(b.file), b.line, b.column);
+  };
+  std::stable_sort(loaded.errors.begin(), loaded.errors.end(), reading_order);
+  std::stable_sort(loaded.warnings.begin(), loaded.warnings.end(), reading_order);
   return loaded;
 }
 

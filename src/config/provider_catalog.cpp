@@ -8,14 +8,20 @@ namespace {
 
 const std::vector<ProviderDefaults>& catalog() {
   static const std::vector<ProviderDefaults> providers = {
-      {"replicate", "https://api.replicate.com/v1", "REPLICATE_API_TOKEN", WireFormat::replicate,
+      {"replicate",
+       "https://api.replicate.com/v1",
+       "REPLICATE_API_TOKEN",
+       WireFormat::replicate,
        {"*.replicate.com", "*.replicate.net", "*.replicate.delivery"}},
       {"openai", "https://api.openai.com/v1", "OPENAI_API_KEY", WireFormat::openai, {}},
       {"together", "https://api.together.xyz/v1", "TOGETHER_API_KEY", WireFormat::openai, {}},
       {"mistral", "https://api.mistral.ai/v1", "MISTRAL_API_KEY", WireFormat::openai, {}},
       {"groq", "https://api.groq.com/openai/v1", "GROQ_API_KEY", WireFormat::openai, {}},
-      {"fireworks", "https://api.fireworks.ai/inference/v1", "FIREWORKS_API_KEY",
-       WireFormat::openai, {}},
+      {"fireworks",
+       "https://api.fireworks.ai/inference/v1",
+       "FIREWORKS_API_KEY",
+       WireFormat::openai,
+       {}},
       {"deepseek", "https://api.deepseek.com/v1", "DEEPSEEK_API_KEY", WireFormat::openai, {}},
       {"openrouter", "https://openrouter.ai/api/v1", "OPENROUTER_API_KEY", WireFormat::openai, {}},
       {"perplexity", "https://api.perplexity.ai", "PERPLEXITY_API_KEY", WireFormat::openai, {}},

@@ -6,9 +6,9 @@
 // node's position and file can still be found.
 #pragma once
 
-#include <boost/json/value.hpp>
 #include <yaml-cpp/yaml.h>
 
+#include <boost/json/value.hpp>
 #include <string>
 #include <vector>
 

@@ -1,9 +1,10 @@
 // config_to_json: the active config for GET /keeptrusts/config, never with a secret value.
+#include "config/config_json.h"
+
 #include <gtest/gtest.h>
 
 #include <boost/json/serialize.hpp>
 
-#include "config/config_json.h"
 #include "config/loader.h"
 #include "config_test_util.h"
 
@@ -23,7 +24,8 @@ providers:
   targets:
     - {id: r, provider: 'replicate:chat:meta/llama-3-8b', secret_key_ref: {env: KT_TEST_JSON_TOKEN}}
     - {id: o, provider: openai, model: gpt-4o}
-)", "j.yaml");
+)",
+                            "j.yaml");
   ASSERT_TRUE(r.ok()) << testing::codes(r.errors);
   std::string json = boost::json::serialize(config_to_json(*r.config));
   EXPECT_EQ(json.find(secret), std::string::npos);
@@ -45,7 +47,8 @@ testing:
         - name: hello
           input: {messages: [{role: user, content: "hi"}], headers: {x-user: "42"}}
           expected: {verdict: allow}
-)", "j.yaml");
+)",
+                            "j.yaml");
   ASSERT_TRUE(r.ok()) << testing::codes(r.errors);
   auto v = config_to_json(*r.config).as_object();
   EXPECT_EQ(v.at("pack").at("name"), "j");

@@ -21,7 +21,8 @@ policies:
   chain:
     - prompt-injections
     - audit-logger
-)", "t.yaml");
+)",
+                            "t.yaml");
   EXPECT_FALSE(r.ok());
   ASSERT_EQ(r.errors.size(), 1u) << codes(r.errors);
   const auto& e = r.errors[0];
@@ -122,8 +123,7 @@ INSTANTIATE_TEST_SUITE_P(
         NestedKeyCase{"providers: {targets: [{id: a, provider: ollama, tls: {ca: x}}]}\n",
                       "providers.targets[0].tls.ca"},
         NestedKeyCase{"providers: {fallback: {enable: true}}\n", "providers.fallback.enable"},
-        NestedKeyCase{"providers: {routing: {strategi: ordered}}\n",
-                      "providers.routing.strategi"},
+        NestedKeyCase{"providers: {routing: {strategi: ordered}}\n", "providers.routing.strategi"},
         NestedKeyCase{"providers: {circuit_breaker: {threshold: 3}}\n",
                       "providers.circuit_breaker.threshold"},
         NestedKeyCase{"testing: {suite: []}\n", "testing.suite"},
@@ -210,8 +210,9 @@ INSTANTIATE_TEST_SUITE_P(
                               "policy: {prompt-injection: {attack_patterns: ['(unclosed']}}\n",
                          "policy.prompt-injection.attack_patterns[0]",
                          "not a valid regular expression"},
-        InvalidValueCase{PACK "policies: {chain: [prompt-injection]}\n"
-                              "policy: {prompt-injection: {detection: {attack_patterns: ['a[']}}}\n",
+        InvalidValueCase{PACK
+                         "policies: {chain: [prompt-injection]}\n"
+                         "policy: {prompt-injection: {detection: {attack_patterns: ['a[']}}}\n",
                          "policy.prompt-injection.detection.attack_patterns[0]",
                          "not a valid regular expression"},
         InvalidValueCase{PACK "policies: {chain: [prompt-injection]}\n"
@@ -240,8 +241,8 @@ INSTANTIATE_TEST_SUITE_P(
                          "policy.audit-logger.retention_days", "whole number"},
         InvalidValueCase{PACK "providers: {targets: [{provider: ollama}]}\n",
                          "providers.targets[0].id", "Missing required key 'id'"},
-        InvalidValueCase{PACK "providers: {targets: [{id: a}]}\n",
-                         "providers.targets[0].provider", "Missing required key 'provider'"},
+        InvalidValueCase{PACK "providers: {targets: [{id: a}]}\n", "providers.targets[0].provider",
+                         "Missing required key 'provider'"},
         InvalidValueCase{PACK "providers: {targets: [{id: a, provider: ollama}, "
                               "{id: a, provider: ollama}]}\n",
                          "providers.targets[1].id", "Duplicate target id 'a'"},
@@ -306,8 +307,7 @@ INSTANTIATE_TEST_SUITE_P(
                               "{messages: []}, expected: {verdict: allow}}]}]}\n",
                          "testing.suites[0].cases[0].input.messages", "non-empty list"},
         InvalidValueCase{PACK "audit: {store: mysql}\n", "audit.store", "invalid value 'mysql'"},
-        InvalidValueCase{PACK "audit: {durability: later}\n", "audit.durability",
-                         "invalid value"},
+        InvalidValueCase{PACK "audit: {durability: later}\n", "audit.durability", "invalid value"},
         InvalidValueCase{PACK "audit: {content: full}\n", "audit.content", "invalid value"},
         InvalidValueCase{PACK "pack: {name: u, version: 1.0.0, enabled: true}\n", "pack",
                          "Duplicate key 'pack'"},
@@ -323,8 +323,9 @@ TEST(Diagnostics, E004EnumHasDidYouMean) {
 }
 
 TEST(Diagnostics, E004UnknownProviderSuggestsClosest) {
-  auto r = load_config_text(std::string(kPack) + "providers: {targets: [{id: a, provider: "
-                                                 "'replicat:chat:meta/llama'}]}\n",
+  auto r = load_config_text(std::string(kPack) +
+                                "providers: {targets: [{id: a, provider: "
+                                "'replicat:chat:meta/llama'}]}\n",
                             "t");
   const auto* e = find_code(r.errors, "E004");
   ASSERT_NE(e, nullptr);
@@ -332,17 +333,31 @@ TEST(Diagnostics, E004UnknownProviderSuggestsClosest) {
 }
 
 TEST(Diagnostics, E005SyntaxErrorHasLineAndColumn) {
-  auto r = load_config_text("pack: {name: t, version: 1.0.0, enabled: true}\n"
-                            "policies:\n"
-                            "  chain: [audit-logger\n"
-                            "providers: {}\n",
-                            "bad.yaml");
+  auto r = load_config_text(
+      "pack: {name: t, version: 1.0.0, enabled: true}\n"
+      "policies:\n"
+      "  chain: [audit-logger\n"
+      "providers: {}\n",
+      "bad.yaml");
   ASSERT_EQ(r.errors.size(), 1u) << codes(r.errors);
   EXPECT_EQ(r.errors[0].code, "E005");
   EXPECT_EQ(r.errors[0].file, "bad.yaml");
   EXPECT_GT(r.errors[0].line, 0);
   EXPECT_GT(r.errors[0].column, 0);
   EXPECT_NE(r.errors[0].message.find("YAML syntax error"), std::string::npos);
+}
+
+TEST(Diagnostics, E005SeveralDocumentsInOneFile) {
+  auto r = load_config_text(std::string(kPack) + "---\n" + kPack, "t");
+  ASSERT_EQ(r.errors.size(), 1u) << codes(r.errors);
+  EXPECT_EQ(r.errors[0].code, "E005");
+  EXPECT_EQ(r.errors[0].line, 3);  // where the second document's content starts
+}
+
+TEST(Diagnostics, E005DeepNestingDoesNotCrash) {
+  auto r = load_config_text(std::string(5000, '[') + std::string(5000, ']'), "t");
+  EXPECT_FALSE(r.ok());
+  EXPECT_FALSE(r.errors.empty());
 }
 
 TEST(Diagnostics, E005TabIndentation) {
@@ -356,7 +371,8 @@ TEST(Diagnostics, ErrorsAreAllCollected) {
 policies: {chain: [prompt-injections, audit-logger]}
 policy: {pii-detector: {}}
 audit: {stor: sqlite}
-)", "t");
+)",
+                            "t");
   EXPECT_EQ(r.errors.size(), 4u) << codes(r.errors);
   for (auto code : {"E001", "E002", "E003", "E004"}) {
     EXPECT_NE(find_code(r.errors, code), nullptr) << code;
@@ -403,9 +419,8 @@ TEST(Diagnostics, W002MissingCredentialIsWarningAndMarksTarget) {
 
 TEST(Diagnostics, W002AlsoForProviderDefaultVariable) {
   ScopedEnv unset("GROQ_API_KEY", nullptr);
-  auto r = load_config_text(std::string(kPack) +
-                                "providers: {targets: [{id: g, provider: 'groq:chat:llama3'}]}\n",
-                            "t");
+  auto r = load_config_text(
+      std::string(kPack) + "providers: {targets: [{id: g, provider: 'groq:chat:llama3'}]}\n", "t");
   ASSERT_TRUE(r.ok());
   const auto* w = find_code(r.warnings, "W002");
   ASSERT_NE(w, nullptr);
@@ -468,8 +483,9 @@ TEST(Diagnostics, W004EmbeddingThresholdAccepted) {
 }
 
 TEST(Diagnostics, W005AuditLoggerNotLast) {
-  auto r = load_config_text(std::string(kPack) + "policies: {chain: [audit-logger, pii-detector]}\n"
-                                                 "policy: {audit-logger: {}, pii-detector: {}}\n",
+  auto r = load_config_text(std::string(kPack) +
+                                "policies: {chain: [audit-logger, pii-detector]}\n"
+                                "policy: {audit-logger: {}, pii-detector: {}}\n",
                             "t");
   ASSERT_TRUE(r.ok()) << codes(r.errors);
   const auto* w = find_code(r.warnings, "W005");

@@ -65,9 +65,9 @@ TEST_F(Layering, ThreeFilesMapsMergeListsReplace) {
   ASSERT_TRUE(r.ok()) << testing::codes(r.errors);
   const Config& c = *r.config;
   EXPECT_EQ(c.files, (std::vector<std::string>{base, mid, fixed}));
-  EXPECT_EQ(c.pack.name, "base");       // from base
-  EXPECT_EQ(c.pack.version, "1.1.0");   // overridden by mid
-  EXPECT_EQ(c.pack.author, "ops");      // map merge keeps base's other keys
+  EXPECT_EQ(c.pack.name, "base");      // from base
+  EXPECT_EQ(c.pack.version, "1.1.0");  // overridden by mid
+  EXPECT_EQ(c.pack.author, "ops");     // map merge keeps base's other keys
   EXPECT_EQ(c.policies.chain,
             (std::vector<std::string>{"pii-detector", "prompt-injection", "audit-logger"}));
   EXPECT_DOUBLE_EQ(c.policies.prompt_injection->threshold, 0.7);

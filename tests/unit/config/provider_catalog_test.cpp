@@ -1,8 +1,9 @@
 // Provider shorthand parsing and the per-provider defaults.
+#include "config/provider_catalog.h"
+
 #include <gtest/gtest.h>
 
 #include "config/loader.h"
-#include "config/provider_catalog.h"
 #include "config_test_util.h"
 
 namespace kt::config {
@@ -47,9 +48,9 @@ TEST(ParseProvider, DeploymentAndPlainAndOtherEndpoints) {
 }
 
 TEST(ParseProvider, Malformed) {
-  for (const char* bad : {"", ":chat:x", "replicate:", "replicate:chat", "replicate:chat:",
-                          "replicate:video:a/b", "Replicate:chat:a/b", "open ai",
-                          "replicate:chat:a b"}) {
+  for (const char* bad :
+       {"", ":chat:x", "replicate:", "replicate:chat", "replicate:chat:", "replicate:video:a/b",
+        "Replicate:chat:a/b", "open ai", "replicate:chat:a b"}) {
     auto p = parse_provider(bad);
     EXPECT_FALSE(p.error.empty()) << "'" << bad << "' should be rejected";
     EXPECT_TRUE(p.provider.empty()) << bad;
@@ -75,9 +76,9 @@ TEST(ReplicateModel, Forms) {
   EXPECT_EQ(deployment->owner, "acme");
   EXPECT_EQ(deployment->name, "my-llm");
 
-  for (std::string bad : {std::string("llama"), std::string("a/b:123"), std::string("/b"),
-                          std::string("a/"), std::string("deployments/a/b:") + kHash,
-                          std::string("a/b:") + std::string(64, 'G')}) {
+  for (std::string bad :
+       {std::string("llama"), std::string("a/b:123"), std::string("/b"), std::string("a/"),
+        std::string("deployments/a/b:") + kHash, std::string("a/b:") + std::string(64, 'G')}) {
     EXPECT_FALSE(parse_replicate_model(bad, &error)) << bad;
     EXPECT_NE(error.find("expected owner/name"), std::string::npos);
   }
@@ -98,8 +99,7 @@ TEST(ProviderDefaults, Catalog) {
            {"fireworks", "https://api.fireworks.ai/inference/v1", "FIREWORKS_API_KEY",
             WireFormat::openai},
            {"deepseek", "https://api.deepseek.com/v1", "DEEPSEEK_API_KEY", WireFormat::openai},
-           {"openrouter", "https://openrouter.ai/api/v1", "OPENROUTER_API_KEY",
-            WireFormat::openai},
+           {"openrouter", "https://openrouter.ai/api/v1", "OPENROUTER_API_KEY", WireFormat::openai},
            {"perplexity", "https://api.perplexity.ai", "PERPLEXITY_API_KEY", WireFormat::openai},
            {"xai", "https://api.x.ai/v1", "XAI_API_KEY", WireFormat::openai},
            {"ollama", "http://localhost:11434/v1", "", WireFormat::openai}}) {

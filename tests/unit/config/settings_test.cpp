@@ -37,7 +37,8 @@ policy:
       custom_markers: {EMAIL: '[email]'}
   audit-logger: {immutable: false, retention_days: 36500, log_all_access: false,
                  hipaa_audit_controls: true}
-)", "s");
+)",
+                            "s");
   ASSERT_TRUE(r.ok()) << testing::codes(r.errors);
   EXPECT_TRUE(r.warnings.empty()) << testing::codes(r.warnings);
   const Config& c = *r.config;
@@ -90,7 +91,8 @@ testing:
             headers: {x-user-id: u1}
           expected: {verdict: block, reason_code: prompt_injection.detected}
 audit: {store: postgres, path: /tmp/e.db, url_env: PG_URL, durability: async, content: none}
-)", "s");
+)",
+                            "s");
   ASSERT_TRUE(r.ok()) << testing::codes(r.errors);
   const Config& c = *r.config;
   EXPECT_FALSE(c.providers.fallback.enabled);
