@@ -51,6 +51,23 @@ describe('replicate client against kt-mock', () => {
     assert.equal(later.metrics.input_token_count, 1);
   });
 
+  test('x-mock-* headers (through a custom fetch): sync answer without the quirk, slower tokens', async () => {
+    const headers = { 'x-mock-sync-quirk': '0', 'x-mock-token-delay-ms': '30', 'x-mock-cold-start-ms': '0' };
+    const client = new Replicate({
+      auth: 'r8_test_token', baseUrl: mock.replicateBase,
+      fetch: (url, init) => fetch(url, { ...init, headers: { ...init.headers, ...headers } }),
+    });
+    const t0 = Date.now();
+    const p = await client.predictions.create({ model: LLAMA, input: { prompt: 'x y' }, wait: 10 });
+    assert.ok(Date.now() - t0 >= 5 * 30 - 10);
+    assert.equal(p.status, 'succeeded');
+    assert.equal(p.metrics.output_token_count, 5);
+    assert.ok(p.completed_at);
+    const internals = await mock.prediction(p.id);
+    assert.equal(internals.token_delay_ms, 30);
+    assert.equal(internals.cold_start_ms, 0);
+  });
+
   test('run on flux-schnell returns readable FileOutput images', async () => {
     const out = await replicate.run('black-forest-labs/flux-schnell',
       { input: { prompt: 'a cat', num_outputs: 2, aspect_ratio: '16:9' } });
@@ -77,6 +94,7 @@ describe('replicate client against kt-mock', () => {
   });
 
   test('predictions.create + wait: starting -> succeeded with metrics and timestamps', async () => {
+    await mock.queueFault(CREATE_LLAMA, 'cold_start=300');
     const created = await replicate.predictions.create({ model: LLAMA, input: { prompt: 'a b c', max_tokens: 4 } });
     assert.equal(created.status, 'starting');
     assert.equal(created.output, null);
