@@ -549,8 +549,9 @@ async function main() {
                     (get(b, 1, 'p50_us')(r) - get('direct', 1, 'p50_us')(r)));
 
   // --- streaming: direct vs kt (no policies) vs kt (streamed PII redaction), interleaved
-  const slow = 5;
-  const streamModel = `${CHAT_MODEL}@fault=slow_tokens=${slow}`;
+  // Per-token delay from kt-mock: 5 ms for one stream; 20 ms for 256, so the 2-core machine
+  // (client, gateway and upstream together) is not saturated by 256 x 33 chunk writes.
+  const slowMs = { 1: 5, 256: 20 };
   const streamPaths = [
     { id: 'direct', label: 'direct → kt-mock', port: mock.api },
     { id: 'kt-none', label: 'kt, no policies', port: kts['kt-none'].port },
@@ -561,8 +562,9 @@ async function main() {
     for (let rep = 0; rep < o.streamReps; rep++) {
       for (const sp of streamPaths) {
         const rounds = c === 1 ? o.singleStreamRounds : 1;
-        const res = await probe(`http://127.0.0.1:${sp.port}/v1/chat/completions`, streamModel, c, rounds,
-                                { warmup: rep === 0, headers: auth });
+        const model = `${CHAT_MODEL}@fault=slow_tokens=${slowMs[c]}`;
+        const res = await probe(`http://127.0.0.1:${sp.port}/v1/chat/completions`, model, c, rounds,
+                                { headers: auth });
         ((streamRuns[sp.id] ??= {})[c] ??= []).push(res);
         if (res.failed > 0 || res.mismatched > 0) {
           problems.push(`${sp.label} at ${c} streams: ${res.failed} failed (${res.errors.join('; ')}), ` +
@@ -590,11 +592,14 @@ async function main() {
     }
   }
 
-  // --- memory: a fresh kt with the seed chain (streamed redaction on) holding 1,000 streams
+  // --- memory: a fresh kt with the seed chain (streamed redaction on) holding 1,000 streams;
+  // 100 ms per token keeps every stream open (~3.3 s) while the client is still opening the rest.
+  const MEM_SLOW_MS = 100;
   const memKt = await startKt(ktBin, 'kt-mem', ktSpecs['kt-seed'], o.ktThreads);
   const memBefore = readStatus(memKt.child.pid);
   const memProbe = await probe(`http://127.0.0.1:${memKt.port}/v1/chat/completions`,
-                               `${CHAT_MODEL}@fault=slow_tokens=40`, 1000, 1, { warmup: false, headers: auth });
+                               `${CHAT_MODEL}@fault=slow_tokens=${MEM_SLOW_MS}`, 1000, 1,
+                               { warmup: false, headers: auth });
   const memAfter = readStatus(memKt.child.pid);
   if (memProbe.failed > 0) problems.push(`1,000 streams: ${memProbe.failed} failed (${memProbe.errors.join('; ')})`);
   const ktHwm = Object.fromEntries(Object.entries(kts).map(([k, v]) => [k, readStatus(v.child.pid).hwmKb]));
@@ -684,7 +689,7 @@ async function main() {
   md.push('');
   md.push('## Streaming');
   md.push('');
-  md.push(`Streamed chat completions, ${streamStats.direct[1].words} tokens per answer at ${slow} ms per token from kt-mock (\`slow_tokens=${slow}\`); TTFT = request written → first non-empty content chunk; time per token = first → last content chunk ÷ (words − 1); medians over streams, then over ${o.streamReps} interleaved repetition${o.streamReps > 1 ? 's' : ''} (1 stream: ${o.singleStreamRounds} sequential streams each; 256: one round of 256 concurrent streams each).`);
+  md.push(`Streamed chat completions, ${streamStats.direct[1].words} tokens per answer, ${slowMs[1]} ms per token from kt-mock at 1 stream and ${slowMs[256]} ms at 256 (\`slow_tokens\`); TTFT = request written → first non-empty content chunk; time per token = first → last content chunk ÷ (words − 1); medians over streams, then over ${o.streamReps} interleaved repetition${o.streamReps > 1 ? 's' : ''} (1 stream: ${o.singleStreamRounds} sequential streams each; 256: one round of 256 concurrent streams each), each after an uncounted warm-up round on the same keep-alive connections.`);
   md.push('');
   md.push(table(
     ['path', 'streams', 'TTFT', 'added TTFT', 'time/token', 'added time/token', 'complete & intact'],
@@ -698,7 +703,7 @@ async function main() {
   md.push('');
   md.push('## Memory');
   md.push('');
-  md.push(`A fresh kt (seed chain, streamed PII redaction, sync audit) held ${memProbe.peak_open} concurrent streams (${memProbe.ok} of 1000 complete, 40 ms per token): VmHWM ${fmtMb(memAfter.hwmKb)} (VmRSS at start ${fmtMb(memBefore.rssKb)}). Peak RSS of the load-tested gateways after the run: ${Object.entries(ktHwm).map(([k, v]) => `${k} ${fmtMb(v)}`).join(', ')}.`);
+  md.push(`A fresh kt (seed chain, streamed PII redaction, sync audit) held ${memProbe.peak_open} concurrent streams (${memProbe.ok} of 1000 complete, ${MEM_SLOW_MS} ms per token): VmHWM ${fmtMb(memAfter.hwmKb)} (VmRSS at start ${fmtMb(memBefore.rssKb)}). Peak RSS of the load-tested gateways after the run: ${Object.entries(ktHwm).map(([k, v]) => `${k} ${fmtMb(v)}`).join(', ')}.`);
   md.push('');
   md.push('## Targets');
   md.push('');
