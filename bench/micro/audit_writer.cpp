@@ -1,3 +1,4 @@
+// Every submitted event gets a fresh id (ids are unique in the store), as make_event would give.
 // Audit event write cost per request (SQLite store on a temp file):
 //   BM_MakeEvent        building the event from an Exchange (request-path cost)
 //   BM_SyncWrite        submit + wait for the commit (durability: sync); with N threads the
@@ -13,6 +14,7 @@
 #include <mutex>
 
 #include "audit/sqlite_store.h"
+#include "audit/ulid.h"
 #include "audit/writer.h"
 
 namespace {
@@ -78,7 +80,9 @@ void BM_SyncWrite(benchmark::State& state) {
     std::mutex mu;
     std::condition_variable cv;
     bool done = false;
-    g_sync->writer->submit(ev, [&](bool) {
+    Event e = ev;
+    e.id = "evt_" + new_ulid();
+    g_sync->writer->submit(std::move(e), [&](bool) {
       std::lock_guard lock(mu);
       done = true;
       cv.notify_one();
@@ -98,7 +102,9 @@ void BM_AsyncEnqueue(benchmark::State& state) {
   Bench b(false);
   const Event ev = make_event(sample_exchange(), kOpts);
   for (auto _ : state) {
-    if (!b.writer->try_submit(ev)) {
+    Event e = ev;
+    e.id = "evt_" + new_ulid();
+    if (!b.writer->try_submit(std::move(e))) {
       state.PauseTiming();
       b.writer->flush();
       state.ResumeTiming();
@@ -113,7 +119,11 @@ void BM_AsyncSustained(benchmark::State& state) {
   Bench b(false);
   const Event ev = make_event(sample_exchange(), kOpts);
   for (auto _ : state) {
-    for (int i = 0; i < 1000; ++i) b.writer->try_submit(ev);
+    for (int i = 0; i < 1000; ++i) {
+      Event e = ev;
+      e.id = "evt_" + new_ulid();
+      b.writer->try_submit(std::move(e));
+    }
     b.writer->flush();
   }
   state.SetItemsProcessed(state.iterations() * 1000);
