@@ -26,6 +26,7 @@ function parseOptions(argv) {
     duration: 5,
     warmup: 2,
     ktThreads: 1,
+    profile: '',
     out: '',
   };
   const explicit = {};
@@ -44,6 +45,12 @@ function parseOptions(argv) {
     else if (a === '--duration') o.duration = num();
     else if (a === '--warmup') o.warmup = num();
     else if (a === '--kt-threads') o.ktThreads = num();
+    else if (a === '--profile') {
+      o.profile = argv[++i];
+      if (!['kt-none', 'kt-seed', 'kt-replicate', 'kt-pii-stream'].includes(o.profile)) {
+        usage('--profile needs kt-none, kt-seed, kt-replicate or kt-pii-stream');
+      }
+    }
     else if (a === '--out') {
       if (i + 1 >= argv.length) usage('--out needs a file name');
       o.out = argv[++i];
@@ -62,7 +69,7 @@ function parseOptions(argv) {
 
 function usage(error) {
   const text = `usage: bench/run [--quick] [--runs N] [--duration S] [--warmup S] [--kt-threads N]
-                 [--skip-portkey] [--strict] [--out FILE]
+                 [--skip-portkey] [--strict] [--out FILE] [--profile KT_PATH]
   --quick         smoke run: 1 run of 2 s per measurement, 1 s warm-up, short stream probes
   --runs N        runs per measurement; the report shows the median (default 3)
   --duration S    seconds per wrk run (default 5); --warmup S seconds of excluded warm-up (default 2)
@@ -70,6 +77,8 @@ function usage(error) {
   --skip-portkey  leave out the Portkey path (it needs npm and the registry on first use)
   --strict        exit 3 when a target is missed
   --out FILE      report file (default bench/results/<UTC date>.md; --quick: <date>.quick.tmp)
+  --profile P     instead of the benchmark, perf-sample kt path P (kt-none, kt-seed, kt-replicate,
+                  kt-pii-stream) under wrk -c16 for --duration seconds and print its hottest functions
 env: KT_BIN, KT_MOCK_BIN (default build/kt, build/kt-mock)\n`;
   process.stderr.write((error ? `bench/run: ${error}\n` : '') + text);
   process.exit(error ? 2 : 0);
@@ -275,6 +284,18 @@ const PII_STREAM_POLICIES = `policy:
     action: redact
     scan_output: true`;
 
+// The four gateways under test, by path id.
+function ktConfigs(mockPort) {
+  return {
+    'kt-none': ktConfig('none', mockPort, {}),
+    'kt-seed': ktConfig('seed', mockPort, {
+      chain: ['prompt-injection', 'pii-detector', 'audit-logger'], policyYaml: SEED_POLICIES, sync: true,
+    }),
+    'kt-replicate': ktConfig('replicate', mockPort, { replicate: true }),
+    'kt-pii-stream': ktConfig('pii-stream', mockPort, { chain: ['pii-detector'], policyYaml: PII_STREAM_POLICIES }),
+  };
+}
+
 async function startMock(bin) {
   const child = start('kt-mock', bin, [
     '--listen', '127.0.0.1:0', '--stream-listen', '127.0.0.1:0',
@@ -446,6 +467,37 @@ function table(header, rows) {
   return lines.join('\n');
 }
 
+// ---------------------------------------------------------------- profile mode
+
+// `--profile <kt path>`: samples that kt with perf while wrk drives it at 16 connections and
+// prints the functions with the most self time (the hot path), instead of the benchmark.
+async function profile(o, ktBin, mockBin) {
+  const mock = await startMock(mockBin);
+  const kt = await startKt(ktBin, o.profile, ktConfigs(mock.api)[o.profile], o.ktThreads);
+  const p = {
+    port: kt.port,
+    headers: { authorization: `Bearer ${OPENAI_KEY}` },
+    body: chatBody(o.profile === 'kt-replicate' ? REPLICATE_MODEL : CHAT_MODEL),
+  };
+  await wrk(p, 16, o.warmup);
+  const data = path.join(tmpDir, 'perf.data');
+  const rec = start('perf', 'perf', ['record', '-F', '1999', '-p', String(kt.child.pid), '-o', data,
+                                     '--', 'sleep', String(o.duration)]);
+  const res = await wrk(p, 16, o.duration);
+  while (!rec.exited) await sleep(50);
+  if (rec.exited.code !== 0) fail('perf record failed', rec);
+  const report = execFileSync('perf', ['report', '-i', data, '--stdio', '--no-children',
+                                       '--sort', 'dso,symbol', '--percent-limit', '0.5'],
+                              { encoding: 'utf8', maxBuffer: 64 << 20, stdio: ['ignore', 'pipe', 'ignore'] });
+  const top = report.split('\n').filter((l) => /^\s+\d+\.\d+%/.test(l)).slice(0, 40);
+  process.stdout.write(`# perf profile of ${o.profile}: wrk -t2 -c16 for ${o.duration} s, ` +
+                       `${fmtRps(res.rps)} rps, ${res.error_count} errors; self time per function\n\n` +
+                       top.map((l) => l.replace(/(\s+-)*\s*$/, '')).join('\n') + '\n');
+  await stopAll();
+  fs.rmSync(tmpDir, { recursive: true, force: true });
+  return res.error_count > 0 ? 1 : 0;
+}
+
 // ---------------------------------------------------------------- main
 
 async function main() {
@@ -457,6 +509,7 @@ async function main() {
   }
   tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kt-bench-'));
   log(`work dir ${tmpDir}`);
+  if (o.profile) return profile(o, ktBin, mockBin);
   const loadBefore = fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
   const startedAt = new Date();
 
@@ -468,14 +521,7 @@ async function main() {
   const portkey = o.portkey ? await startPortkey(mock.api) : { skipped: '--skip-portkey' };
   log(portkey.skipped ? `Portkey skipped: ${portkey.skipped}` : `Portkey on ${portkey.port}`);
   const kts = {};
-  const ktSpecs = {
-    'kt-none': ktConfig('none', mock.api, {}),
-    'kt-seed': ktConfig('seed', mock.api, {
-      chain: ['prompt-injection', 'pii-detector', 'audit-logger'], policyYaml: SEED_POLICIES, sync: true,
-    }),
-    'kt-replicate': ktConfig('replicate', mock.api, { replicate: true }),
-    'kt-pii-stream': ktConfig('pii-stream', mock.api, { chain: ['pii-detector'], policyYaml: PII_STREAM_POLICIES }),
-  };
+  const ktSpecs = ktConfigs(mock.api);
   for (const [name, yaml] of Object.entries(ktSpecs)) {
     kts[name] = await startKt(ktBin, name, yaml, o.ktThreads);
     log(`${name} on ${kts[name].port}`);
