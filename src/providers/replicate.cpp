@@ -94,7 +94,9 @@ class Api {
   awaitable<http::Response> send(const http::ClientRequest& req, http::ClientError& err,
                                  Clock::time_point until = Clock::time_point::max(),
                                  std::size_t limit = kApiBodyLimit) {
-    co_return co_await client_.send(req, deadlines(until), limit, err);
+    const http::Deadlines dl = deadlines(until);
+    http::Response res = co_await client_.send(req, dl, limit, err);
+    co_return res;
   }
 
   awaitable<std::unique_ptr<http::BodyStream>> open(const http::ClientRequest& req,
@@ -345,11 +347,11 @@ awaitable<Outcome> complete_text(CallContext& ctx, const CreateCall& call) {
   std::vector<json::object> inputs(static_cast<std::size_t>(plan.n), plan.input);
   std::vector<Run> runs = co_await run_all(ctx, call, inputs);
   if (auto bad = first_failure(runs)) co_return *bad;
-  std::vector<Prediction> choices;
-  for (auto& r : runs) choices.push_back(std::move(r.prediction));
   Outcome o;
   o.status = runs.front().status;
   add_timings(o, runs);
+  std::vector<Prediction> choices;
+  for (auto& r : runs) choices.push_back(std::move(r.prediction));
   o.usage = total_usage(choices);
   o.answer = is_chat(ctx) ? chat_completion(choices, ctx.model, unix_now(), plan.length_limit)
                           : text_completion(choices, ctx.model, unix_now(), plan.length_limit);
@@ -371,8 +373,9 @@ awaitable<std::optional<Outcome>> image_entry(Api& api, const std::string& file,
   }
   if (auto why = api.check(file); !why.empty()) co_return fail(Failure::connection_error, why);
   http::ClientError err;
-  http::Response res = co_await api.send(api.request("GET", file, false), err,
-                                         Clock::time_point::max(), api.ctx().response_limit);
+  const http::ClientRequest req = api.request("GET", file, false);
+  http::Response res =
+      co_await api.send(req, err, Clock::time_point::max(), api.ctx().response_limit);
   if (err) co_return client_failure(err, "image download");
   if (res.status != 200) {
     co_return fail(Failure::server_error,
@@ -450,23 +453,28 @@ class StreamSession {
     return o;
   }
 
-  awaitable<bool> emit(json::object c) {
-    if (!co_await sink_.chunk(c)) co_return false;
-    ++chunks_sent_;
-    co_return true;
+  // Chunks are built into named objects before each co_await: GCC 12 mishandles temporaries
+  // that live across a suspension point inside a co_await expression.
+  awaitable<bool> emit(json::object& c) {
+    bool delivered = co_await sink_.chunk(c);
+    if (delivered) ++chunks_sent_;
+    co_return delivered;
   }
 
   awaitable<bool> emit_token(std::string_view text) {
     if (ttfb_ms_ < 0) ttfb_ms_ = ms_between(t0_, Clock::now());
     if (!opened_) {
       opened_ = true;
-      if (auto first = maker_->opening()) {
-        if (!co_await emit(std::move(*first))) co_return false;
+      if (std::optional<json::object> first = maker_->opening()) {
+        bool delivered = co_await emit(*first);
+        if (!delivered) co_return false;
       }
     }
     emitted_ += text;
     if (text.empty()) co_return true;
-    co_return co_await emit(maker_->content(text));
+    json::object chunk = maker_->content(text);
+    bool delivered = co_await emit(chunk);
+    co_return delivered;
   }
 
   // Emits the part of the prediction's output not yet sent.
@@ -533,13 +541,17 @@ class StreamSession {
   }
 
   awaitable<bool> finish(const Prediction& p, int length_limit, Outcome& o) {
-    if (!co_await emit_token("")) co_return false;  // a role chunk even for an empty answer
-    if (!co_await emit(maker_->finish(finish_reason(p, length_limit)))) co_return false;
+    bool delivered = co_await emit_token("");  // a role chunk even for an empty answer
+    if (!delivered) co_return false;
+    json::object last = maker_->finish(finish_reason(p, length_limit));
+    delivered = co_await emit(last);
+    if (!delivered) co_return false;
     if (p.has_token_counts()) o.usage = {*p.input_tokens, *p.output_tokens};
     if (ctx_.ex.include_usage && o.usage.prompt_tokens >= 0) {
-      if (!co_await emit(maker_->usage(o.usage))) co_return false;
+      json::object usage = maker_->usage(o.usage);
+      delivered = co_await emit(usage);
     }
-    co_return true;
+    co_return delivered;
   }
 
   CallContext& ctx_;
