@@ -23,7 +23,8 @@ std::string queue_fault(MockApp& app, const json::value& item) {
   const auto& o = item.as_object();
   const auto* path = o.if_contains("path");
   const auto* spec = o.if_contains("fault");
-  if (!path || !path->is_string() || path->as_string().empty()) return "fault needs a string \"path\"";
+  if (!path || !path->is_string() || path->as_string().empty())
+    return "fault needs a string \"path\"";
   if (!spec || !spec->is_string()) return "fault needs a string \"fault\" spec";
   std::int64_t count = 1;
   if (const auto* c = o.if_contains("count")) {
@@ -84,7 +85,8 @@ std::optional<Response> control_response(MockApp& app, const Call& call, std::st
     if (method == http::verb::post) {
       boost::system::error_code ec;
       json::value body = json::parse(call.req().body(), ec);
-      if (ec) return bad_request("body must be JSON: {\"path\",\"fault\",\"count\"} or a list of them");
+      if (ec)
+        return bad_request("body must be JSON: {\"path\",\"fault\",\"count\"} or a list of them");
       std::string error;
       if (body.is_array()) {
         for (const auto& item : body.as_array()) {

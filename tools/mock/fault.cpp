@@ -54,7 +54,8 @@ std::optional<Fault> parse_fault(std::string_view spec, std::string* error) {
     if (item.empty()) continue;
     auto eq = item.find('=');
     std::string_view key = item.substr(0, eq);
-    std::string_view value = eq == std::string_view::npos ? std::string_view{} : item.substr(eq + 1);
+    std::string_view value =
+        eq == std::string_view::npos ? std::string_view{} : item.substr(eq + 1);
     long long n = 0;
     auto need_int = [&](long long max) {
       if (!parse_int(value, &n) || n > max) {
@@ -149,8 +150,9 @@ std::optional<Fault> FaultQueue::take(std::string_view path) {
   std::lock_guard lock(mu_);
   for (auto it = entries_.begin(); it != entries_.end(); ++it) {
     std::string_view p = it->pattern;
-    bool match = !p.empty() && p.back() == '*' ? path.substr(0, p.size() - 1) == p.substr(0, p.size() - 1)
-                                               : path == p;
+    bool match = !p.empty() && p.back() == '*'
+                     ? path.substr(0, p.size() - 1) == p.substr(0, p.size() - 1)
+                     : path == p;
     if (!match) continue;
     Fault f = it->fault;
     if (--it->remaining <= 0) entries_.erase(it);

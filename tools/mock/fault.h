@@ -5,9 +5,8 @@
 // spec carries the Replicate prediction knobs (cold start, token delay, fail after n tokens).
 #pragma once
 
-#include <boost/json.hpp>
-
 #include <atomic>
+#include <boost/json.hpp>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -17,21 +16,21 @@
 namespace kt::mock {
 
 struct Fault {
-  int status = 0;                         // answer with this HTTP status instead
+  int status = 0;                          // answer with this HTTP status instead
   std::optional<std::string> retry_after;  // Retry-After header value with `status`
   std::optional<std::string> body;         // error message text (always the last item)
   int delay_headers_ms = 0;                // wait before sending anything
   int stall_ms = 0;                        // pause once, after `stall_after` chunks
   int stall_after = 0;
-  int reset_after = -1;                    // RST the connection after n chunks
+  int reset_after = -1;  // RST the connection after n chunks
   bool malformed_json = false;
   bool truncated_sse = false;
-  long long huge = -1;                     // answer text of this many bytes
-  int slow_tokens_ms = -1;                 // delay per streamed token
-  int cold_start_ms = -1;                  // Replicate: starting -> processing
-  int token_delay_ms = -1;                 // Replicate: time per output token
-  int fail_after = -1;                     // Replicate: fail after n tokens
-  int sync_quirk = -1;                     // Replicate Prefer: wait quirk, 0/1 (-1 = default)
+  long long huge = -1;      // answer text of this many bytes
+  int slow_tokens_ms = -1;  // delay per streamed token
+  int cold_start_ms = -1;   // Replicate: starting -> processing
+  int token_delay_ms = -1;  // Replicate: time per output token
+  int fail_after = -1;      // Replicate: fail after n tokens
+  int sync_quirk = -1;      // Replicate Prefer: wait quirk, 0/1 (-1 = default)
 
   // Fields set in `other` override this one's.
   void merge(const Fault& other);

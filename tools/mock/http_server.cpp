@@ -1,6 +1,5 @@
 #include "http_server.h"
 
-
 #include <iostream>
 #include <system_error>
 #include <thread>
@@ -25,7 +24,8 @@ asio::awaitable<void> run_session(tcp::socket socket, Port port, const Handler& 
       if (ec == http::error::body_limit) {
         Response res{http::status::payload_too_large, 11};
         res.set(http::field::content_type, "application/json");
-        res.body() = R"({"error":{"message":"request body too large for kt-mock","type":"invalid_request_error"}})";
+        res.body() = R"({"error":{"message":"request body too large for kt-mock",)"
+                     R"("type":"invalid_request_error"}})";
         res.keep_alive(false);
         res.prepare_payload();
         co_await http::async_write(socket, res, kNoThrow);
@@ -45,8 +45,10 @@ asio::awaitable<void> run_session(tcp::socket socket, Port port, const Handler& 
     if (!call.answered() && socket.is_open()) {
       Response res{http::status::internal_server_error, req.version()};
       res.set(http::field::content_type, "application/json");
-      res.body() = failed ? R"({"error":{"message":"kt-mock internal error","type":"server_error"}})"
-                          : R"({"error":{"message":"kt-mock handler gave no answer","type":"server_error"}})";
+      res.body() =
+          failed
+              ? R"({"error":{"message":"kt-mock internal error","type":"server_error"}})"
+              : R"({"error":{"message":"kt-mock handler gave no answer","type":"server_error"}})";
       res.keep_alive(false);
       res.prepare_payload();
       co_await http::async_write(socket, res, kNoThrow);

@@ -8,7 +8,6 @@
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-
 #include <functional>
 #include <memory>
 #include <string>
@@ -29,12 +28,13 @@ enum class Port { api, stream };
 
 class Call {
  public:
-  Call(tcp::socket& socket, Request& request, Port port) : socket_(socket), req_(request), port_(port) {}
+  Call(tcp::socket& socket, Request& request, Port port)
+      : socket_(socket), req_(request), port_(port) {}
 
   const Request& req() const { return req_; }
   Port port() const { return port_; }
-  std::string_view path() const;   // target without the query string
-  std::string_view query() const;  // after '?', or empty
+  std::string_view path() const;                         // target without the query string
+  std::string_view query() const;                        // after '?', or empty
   std::string_view header(std::string_view name) const;  // empty when absent
   asio::any_io_executor executor() { return socket_.get_executor(); }
 

@@ -1,7 +1,6 @@
 // kt-mock: a local simulator of the OpenAI and Replicate APIs with fault injection, used by kt's
 // tests and benchmarks because the real providers are unreachable from CI. See README.md.
 #include <CLI/CLI.hpp>
-
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -19,7 +18,8 @@ bool split_host_port(const std::string& value, std::string* host, unsigned short
   std::string h = value.substr(0, colon);
   if (h.size() >= 2 && h.front() == '[' && h.back() == ']') h = h.substr(1, h.size() - 2);
   std::string p = value.substr(colon + 1);
-  if (p.empty() || p.size() > 5 || p.find_first_not_of("0123456789") != std::string::npos) return false;
+  if (p.empty() || p.size() > 5 || p.find_first_not_of("0123456789") != std::string::npos)
+    return false;
   unsigned long n = std::stoul(p);
   if (n > 65535) return false;
   *host = h.empty() ? "127.0.0.1" : h;
@@ -58,15 +58,17 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0, 600000));
   app.add_option("--cold-start-ms", opts.cold_start_ms, "Replicate: starting -> processing delay")
       ->check(CLI::Range(0, 600000));
-  app.add_option("--require-token", opts.require_token,
-                 "Only this token is valid (OpenAI Bearer; Replicate Bearer/Token). Default: OpenAI "
-                 "accepts any, Replicate any r8_ token");
+  app.add_option(
+      "--require-token", opts.require_token,
+      "Only this token is valid (OpenAI Bearer; Replicate Bearer/Token). Default: OpenAI "
+      "accepts any, Replicate any r8_ token");
   app.add_option("--ready-file", ready_file, "Write the bound ports JSON here when ready");
   app.add_option("--sync-quirk", sync_quirk,
                  "Prefer: wait answers a finished prediction as 'processing' without metrics, as "
                  "observed on Replicate")
       ->check(CLI::IsMember({"on", "off"}));
-  app.add_option("--journal-size", opts.journal_size, "Requests kept for GET /_mock/requests (0 = off)");
+  app.add_option("--journal-size", opts.journal_size,
+                 "Requests kept for GET /_mock/requests (0 = off)");
   CLI11_PARSE(app, argc, argv);
   opts.sync_quirk = sync_quirk == "on";
 

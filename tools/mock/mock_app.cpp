@@ -14,12 +14,14 @@ Response make_response(http::status status, std::string body, std::string_view c
 
 Response openai_error(int status, std::string_view message, std::string_view type,
                       std::string_view code, std::string_view param) {
-  boost::json::object err{{"message", message},
-                          {"type", type},
-                          {"param", param.empty() ? boost::json::value(nullptr) : boost::json::value(param)},
-                          {"code", code.empty() ? boost::json::value(nullptr) : boost::json::value(code)}};
-  Response res = make_response(static_cast<http::status>(status),
-                               boost::json::serialize(boost::json::object{{"error", std::move(err)}}));
+  boost::json::object err{
+      {"message", message},
+      {"type", type},
+      {"param", param.empty() ? boost::json::value(nullptr) : boost::json::value(param)},
+      {"code", code.empty() ? boost::json::value(nullptr) : boost::json::value(code)}};
+  Response res =
+      make_response(static_cast<http::status>(status),
+                    boost::json::serialize(boost::json::object{{"error", std::move(err)}}));
   return res;
 }
 
@@ -46,7 +48,8 @@ std::optional<std::string> query_param(std::string_view query, std::string_view 
     std::string_view raw = eq == std::string_view::npos ? std::string_view{} : item.substr(eq + 1);
     std::string value;
     for (char c : raw) value += c == '+' ? ' ' : c;
-    boost::system::result<boost::urls::pct_string_view> pct = boost::urls::make_pct_string_view(value);
+    boost::system::result<boost::urls::pct_string_view> pct =
+        boost::urls::make_pct_string_view(value);
     if (!pct) return value;
     return std::string(pct->decode());
   }
@@ -66,10 +69,10 @@ asio::awaitable<void> dispatch(MockApp& app, Call& call) {
       if (co_await serve_replicate(app, call, path)) co_return;
     }
   }
-  co_await call.send(openai_error(404,
-                                  "kt-mock has no route " + std::string(call.req().method_string()) +
-                                      " " + std::string(path),
-                                  "invalid_request_error", "not_found"));
+  co_await call.send(openai_error(
+      404,
+      "kt-mock has no route " + std::string(call.req().method_string()) + " " + std::string(path),
+      "invalid_request_error", "not_found"));
 }
 
 }  // namespace kt::mock
@@ -77,7 +80,9 @@ asio::awaitable<void> dispatch(MockApp& app, Call& call) {
 namespace kt::mock {
 namespace {
 
-bool is_wildcard(std::string_view host) { return host == "0.0.0.0" || host == "::" || host.empty(); }
+bool is_wildcard(std::string_view host) {
+  return host == "0.0.0.0" || host == "::" || host.empty();
+}
 
 std::string client_host(const Call& call, std::string_view fallback) {
   std::string_view host = call.header("host");
@@ -96,7 +101,8 @@ std::string authority(std::string_view host, unsigned short port) {
 
 std::string api_base(const MockApp& app, const Call& call) {
   const auto& o = app.opts;
-  return authority(is_wildcard(o.api_host) ? client_host(call, "127.0.0.1") : o.api_host, o.api_port);
+  return authority(is_wildcard(o.api_host) ? client_host(call, "127.0.0.1") : o.api_host,
+                   o.api_port);
 }
 
 std::string stream_base(const MockApp& app, const Call& call) {

@@ -4,7 +4,6 @@
 #pragma once
 
 #include <boost/json.hpp>
-
 #include <optional>
 #include <string>
 #include <string_view>
@@ -22,8 +21,8 @@ struct Options {
   std::string stream_host = "127.0.0.1";
   unsigned short stream_port = 0;
   int threads = 2;
-  int token_delay_ms = 10;   // Replicate: time per output token
-  int cold_start_ms = 50;    // Replicate: starting -> processing
+  int token_delay_ms = 10;    // Replicate: time per output token
+  int cold_start_ms = 50;     // Replicate: starting -> processing
   std::string require_token;  // empty: OpenAI accepts anything, Replicate any r8_ token
   bool sync_quirk = true;     // Prefer: wait answers "processing" with complete output
   std::size_t journal_size = 1000;

@@ -20,10 +20,14 @@ struct OpenAiModel {
   std::string_view owned_by;
 };
 constexpr OpenAiModel kModels[] = {
-    {"gpt-4o", "openai"},          {"gpt-4o-mini", "openai"},
-    {"gpt-4.1", "openai"},         {"gpt-3.5-turbo-instruct", "openai"},
-    {"text-embedding-3-small", "openai"}, {"text-embedding-3-large", "openai"},
-    {"dall-e-3", "openai"},        {"gpt-image-1", "openai"},
+    {"gpt-4o", "openai"},
+    {"gpt-4o-mini", "openai"},
+    {"gpt-4.1", "openai"},
+    {"gpt-3.5-turbo-instruct", "openai"},
+    {"text-embedding-3-small", "openai"},
+    {"text-embedding-3-large", "openai"},
+    {"dall-e-3", "openai"},
+    {"gpt-image-1", "openai"},
 };
 
 std::string json_str(std::string_view s) { return json::serialize(json::string(s)); }
@@ -39,10 +43,14 @@ std::string_view error_type(int status) {
 
 std::string default_fault_message(int status) {
   switch (status) {
-    case 429: return "Rate limit reached for requests (kt-mock fault)";
-    case 500: return "The server had an error while processing your request (kt-mock fault)";
-    case 503: return "The engine is currently overloaded, please try again later (kt-mock fault)";
-    default: return "kt-mock injected status " + std::to_string(status);
+    case 429:
+      return "Rate limit reached for requests (kt-mock fault)";
+    case 500:
+      return "The server had an error while processing your request (kt-mock fault)";
+    case 503:
+      return "The engine is currently overloaded, please try again later (kt-mock fault)";
+    default:
+      return "kt-mock injected status " + std::to_string(status);
   }
 }
 
@@ -70,8 +78,7 @@ asio::awaitable<bool> fault_prelude(Call& call, const Fault& f, bool streaming) 
   if (f.delay_headers_ms > 0) co_await call.sleep(milliseconds(f.delay_headers_ms));
   if (f.status) {
     Response res = openai_error(f.status, f.body.value_or(default_fault_message(f.status)),
-                                error_type(f.status),
-                                f.status == 429 ? "rate_limit_exceeded" : "");
+                                error_type(f.status), f.status == 429 ? "rate_limit_exceeded" : "");
     if (f.retry_after) res.set(http::field::retry_after, *f.retry_after);
     co_await call.send(std::move(res));
     co_return true;
@@ -85,7 +92,8 @@ asio::awaitable<bool> fault_prelude(Call& call, const Fault& f, bool streaming) 
 
 asio::awaitable<void> send_json_reply(Call& call, std::string body, const Fault& f,
                                       std::size_t tokens) {
-  if (f.slow_tokens_ms > 0) co_await call.sleep(milliseconds(f.slow_tokens_ms * static_cast<long long>(tokens)));
+  if (f.slow_tokens_ms > 0)
+    co_await call.sleep(milliseconds(f.slow_tokens_ms * static_cast<long long>(tokens)));
   if (f.malformed_json) body.resize(body.size() / 2);
   Response res = make_response(http::status::ok, std::move(body));
   res.set("x-request-id", "req_" + random_id(24));
@@ -199,8 +207,8 @@ json::object usage_json(std::size_t prompt, std::size_t completion) {
 }
 
 // Reads an optional positive integer field; false (and *error) when present but invalid.
-bool optional_count(const json::object& body, std::string_view key, long long max,
-                    long long* out, std::string* error) {
+bool optional_count(const json::object& body, std::string_view key, long long max, long long* out,
+                    std::string* error) {
   const auto* v = body.if_contains(key);
   if (!v || v->is_null()) return true;
   if (!v->is_int64() || v->as_int64() < 1 || v->as_int64() > max) {
@@ -231,7 +239,8 @@ struct Parsed {
   Fault fault;
 };
 
-asio::awaitable<std::optional<Parsed>> parse_request(MockApp& app, Call& call, bool model_required) {
+asio::awaitable<std::optional<Parsed>> parse_request(MockApp& app, Call& call,
+                                                     bool model_required) {
   if (!co_await check_auth(app, call)) co_return std::nullopt;
   boost::system::error_code ec;
   json::value v = json::parse(call.req().body(), ec);
@@ -310,17 +319,19 @@ asio::awaitable<void> chat_completions(MockApp& app, Call& call) {
     json::array choices;
     std::string content = joined(answer.tokens);
     for (long long i = 0; i < n; ++i) {
-      choices.push_back({{"index", i},
-                         {"message", {{"role", "assistant"}, {"content", content}, {"refusal", nullptr}}},
-                         {"logprobs", nullptr},
-                         {"finish_reason", answer.finish_reason}});
+      choices.push_back(
+          {{"index", i},
+           {"message", {{"role", "assistant"}, {"content", content}, {"refusal", nullptr}}},
+           {"logprobs", nullptr},
+           {"finish_reason", answer.finish_reason}});
     }
     json::object out{{"id", id},
                      {"object", "chat.completion"},
                      {"created", created},
                      {"model", model},
                      {"choices", std::move(choices)},
-                     {"usage", usage_json(prompt_tokens, answer.completion_tokens * static_cast<std::size_t>(n))},
+                     {"usage", usage_json(prompt_tokens,
+                                          answer.completion_tokens * static_cast<std::size_t>(n))},
                      {"system_fingerprint", kFingerprint}};
     co_await send_json_reply(call, json::serialize(out), fault, answer.tokens.size());
     co_return;
@@ -329,7 +340,8 @@ asio::awaitable<void> chat_completions(MockApp& app, Call& call) {
   bool usage = include_usage(body);
   std::string prefix = R"({"id":")" + id + R"(","object":"chat.completion.chunk","created":)" +
                        std::to_string(created) + R"(,"model":)" + json_str(model) +
-                       R"(,"system_fingerprint":")" + std::string(kFingerprint) + R"(","choices":[)";
+                       R"(,"system_fingerprint":")" + std::string(kFingerprint) +
+                       R"(","choices":[)";
   std::string suffix = usage ? R"(],"usage":null})" : "]}";
   auto chunk = [&](std::string_view delta, std::string_view finish) {
     return prefix + R"({"index":0,"delta":)" + std::string(delta) +
@@ -342,7 +354,8 @@ asio::awaitable<void> chat_completions(MockApp& app, Call& call) {
   for (const auto& tok : answer.tokens) {
     co_await out.token_pause();
     if (first && fault.malformed_json) {
-      if (!co_await out.data(R"({"id":")" + id + R"(","choices":[{"index":0,"delta":{"content")")) co_return;
+      if (!co_await out.data(R"({"id":")" + id + R"(","choices":[{"index":0,"delta":{"content")"))
+        co_return;
     }
     first = false;
     if (!co_await out.data(chunk(R"({"content":)" + json_str(tok) + "}", "null"))) co_return;
@@ -395,15 +408,13 @@ asio::awaitable<void> completions(MockApp& app, Call& call) {
   std::string id = "cmpl-" + random_id(24);
   long long created = now_unix();
   auto envelope = [&](json::array choices) {
-    return json::object{{"id", id},
-                        {"object", "text_completion"},
-                        {"created", created},
-                        {"model", model},
-                        {"system_fingerprint", kFingerprint},
-                        {"choices", std::move(choices)}};
+    return json::object{
+        {"id", id},       {"object", "text_completion"},        {"created", created},
+        {"model", model}, {"system_fingerprint", kFingerprint}, {"choices", std::move(choices)}};
   };
   auto choice = [](std::string_view text, json::value finish) {
-    return json::object{{"text", text}, {"index", 0}, {"logprobs", nullptr}, {"finish_reason", finish}};
+    return json::object{
+        {"text", text}, {"index", 0}, {"logprobs", nullptr}, {"finish_reason", finish}};
   };
   if (!stream) {
     json::object out = envelope({choice(joined(answer.tokens), json::value(answer.finish_reason))});
@@ -534,7 +545,8 @@ asio::awaitable<void> images(MockApp& app, Call& call) {
   auto& [body, model, fault] = *parsed;
   const auto* prompt = body.if_contains("prompt");
   if (!prompt || !prompt->is_string() || prompt->as_string().empty()) {
-    co_await call.send(openai_error(400, "'prompt' is required.", "invalid_request_error", "", "prompt"));
+    co_await call.send(
+        openai_error(400, "'prompt' is required.", "invalid_request_error", "", "prompt"));
     co_return;
   }
   long long n = 1;
@@ -566,7 +578,8 @@ asio::awaitable<void> images(MockApp& app, Call& call) {
   for (long long i = 0; i < n; ++i) {
     json::object item;
     if (format == "url") {
-      item["url"] = stream_base(app, call) + "/files/" + file_id + "/out-" + std::to_string(i) + "." + ext;
+      item["url"] =
+          stream_base(app, call) + "/files/" + file_id + "/out-" + std::to_string(i) + "." + ext;
     } else {
       item["b64_json"] = base64_encode(*asset.bytes);
     }
@@ -588,7 +601,9 @@ json::object model_object(std::string_view id, std::string_view owner) {
 
 asio::awaitable<bool> serve_openai(MockApp& app, Call& call, std::string_view path) {
   bool alias = path.substr(0, 11) == "/openai/v1/";
-  std::string_view sub = alias ? path.substr(10) : path.substr(0, 4) == "/v1/" ? path.substr(3) : "";
+  std::string_view sub = alias                         ? path.substr(10)
+                         : path.substr(0, 4) == "/v1/" ? path.substr(3)
+                                                       : "";
   if (sub.empty()) co_return false;
   auto method = call.req().method();
   if (method == http::verb::post) {
@@ -613,9 +628,9 @@ asio::awaitable<bool> serve_openai(MockApp& app, Call& call, std::string_view pa
     json::array results = replicate_model_objects(app, call);
     for (const auto& r : results) {
       const auto& o = r.as_object();
-      data.push_back(model_object(std::string(o.at("owner").as_string()) + "/" +
-                                      std::string(o.at("name").as_string()),
-                                  o.at("owner").as_string()));
+      data.push_back(model_object(
+          std::string(o.at("owner").as_string()) + "/" + std::string(o.at("name").as_string()),
+          o.at("owner").as_string()));
     }
     json::object out{{"object", "list"},
                      {"data", std::move(data)},
@@ -632,14 +647,14 @@ asio::awaitable<bool> serve_openai(MockApp& app, Call& call, std::string_view pa
   if (!co_await check_auth(app, call)) co_return true;
   for (const auto& m : kModels) {
     if (m.id == id) {
-      co_await call.send(make_response(http::status::ok, json::serialize(model_object(m.id, m.owned_by))));
+      co_await call.send(
+          make_response(http::status::ok, json::serialize(model_object(m.id, m.owned_by))));
       co_return true;
     }
   }
-  co_await call.send(openai_error(404,
-                                  "The model `" + std::string(id) +
-                                      "` does not exist or you do not have access to it.",
-                                  "invalid_request_error", "model_not_found", "model"));
+  co_await call.send(openai_error(
+      404, "The model `" + std::string(id) + "` does not exist or you do not have access to it.",
+      "invalid_request_error", "model_not_found", "model"));
   co_return true;
 }
 

@@ -6,11 +6,16 @@ namespace kt::mock {
 
 std::string_view status_name(Status s) {
   switch (s) {
-    case Status::starting: return "starting";
-    case Status::processing: return "processing";
-    case Status::succeeded: return "succeeded";
-    case Status::failed: return "failed";
-    case Status::canceled: return "canceled";
+    case Status::starting:
+      return "starting";
+    case Status::processing:
+      return "processing";
+    case Status::succeeded:
+      return "succeeded";
+    case Status::failed:
+      return "failed";
+    case Status::canceled:
+      return "canceled";
   }
   return "starting";
 }

@@ -5,9 +5,8 @@
 // bounded (oldest predictions are forgotten) and thread-safe.
 #pragma once
 
-#include <boost/json.hpp>
-
 #include <atomic>
+#include <boost/json.hpp>
 #include <chrono>
 #include <cstddef>
 #include <deque>
@@ -36,8 +35,8 @@ struct Prediction {
   std::string version;     // 64-hex, "dp-...", or "hidden"
   std::string deployment;  // "owner/name" for deployment predictions
   boost::json::object input;
-  bool image = false;          // outputs are files, all visible at the end
-  bool single_output = false;  // output is one URL string, not an array
+  bool image = false;                  // outputs are files, all visible at the end
+  bool single_output = false;          // output is one URL string, not an array
   std::vector<std::string> fragments;  // chat: output tokens; image: file names (out-0.webp)
   int steps = 0;                       // fragments for chat, inference steps for images
   int input_token_count = 0;
@@ -52,7 +51,7 @@ struct Prediction {
 
   struct View {
     Status status;
-    std::size_t emitted;         // fragments visible now
+    std::size_t emitted;          // fragments visible now
     Clock::time_point completed;  // meaningful when terminal
   };
 

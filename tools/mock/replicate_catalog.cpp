@@ -2,7 +2,6 @@
 
 #include <algorithm>
 
-
 namespace kt::mock {
 namespace {
 
@@ -13,10 +12,10 @@ constexpr std::string_view kCommunityVersion =
 constexpr std::string_view kFineTuneVersion =
     "0d8a5b7e3c1f4a2b9e6d7c8f1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b";
 
-const std::vector<std::string_view> kFluxRatios = {
-    "1:1", "16:9", "21:9", "3:2", "2:3", "4:5", "5:4", "3:4", "4:3", "9:16", "9:21"};
-const std::vector<std::string_view> kSdRatios = {
-    "1:1", "16:9", "21:9", "3:2", "2:3", "4:5", "5:4", "9:16", "9:21"};
+const std::vector<std::string_view> kFluxRatios = {"1:1", "16:9", "21:9", "3:2",  "2:3", "4:5",
+                                                   "5:4", "3:4",  "4:3",  "9:16", "9:21"};
+const std::vector<std::string_view> kSdRatios = {"1:1", "16:9", "21:9", "3:2", "2:3",
+                                                 "4:5", "5:4",  "9:16", "9:21"};
 const std::vector<std::string_view> kFormats = {"webp", "jpg", "png"};
 
 std::string quoted_list(const std::vector<std::string_view>& values) {
@@ -44,7 +43,8 @@ class Checker {
   }
   void optional_string(std::string_view key) {
     const auto* v = input_.if_contains(key);
-    if (v && !v->is_string()) add("type", field(key), "Invalid type. Expected: string, given: " + kind(*v));
+    if (v && !v->is_string())
+      add("type", field(key), "Invalid type. Expected: string, given: " + kind(*v));
   }
   void one_of(std::string_view key, const std::vector<std::string_view>& values) {
     const auto* v = input_.if_contains(key);
@@ -80,7 +80,8 @@ class Checker {
   }
   void boolean(std::string_view key) {
     const auto* v = input_.if_contains(key);
-    if (v && !v->is_bool()) add("type", field(key), "Invalid type. Expected: boolean, given: " + kind(*v));
+    if (v && !v->is_bool())
+      add("type", field(key), "Invalid type. Expected: boolean, given: " + kind(*v));
   }
   std::vector<InvalidField> take() { return std::move(out_); }
 
@@ -95,13 +96,20 @@ class Checker {
   }
   static std::string kind(const json::value& v) {
     switch (v.kind()) {
-      case json::kind::string: return "string";
-      case json::kind::bool_: return "boolean";
-      case json::kind::null: return "null";
-      case json::kind::array: return "array";
-      case json::kind::object: return "object";
-      case json::kind::double_: return "number";
-      default: return "integer";
+      case json::kind::string:
+        return "string";
+      case json::kind::bool_:
+        return "boolean";
+      case json::kind::null:
+        return "null";
+      case json::kind::array:
+        return "array";
+      case json::kind::object:
+        return "object";
+      case json::kind::double_:
+        return "number";
+      default:
+        return "integer";
     }
   }
   void add(std::string_view type, std::string_view field, std::string_view description) {
@@ -135,13 +143,15 @@ json::object output_schema(const ReplicateModel& m) {
 const std::vector<ReplicateModel>& replicate_models() {
   static const std::vector<ReplicateModel> models = {
       {"meta/meta-llama-3-70b-instruct", false, "dp-cf04fe09351e25db628e8b6181276547", true,
-       "max_tokens", 512, false, "A 70 billion parameter language model from Meta, fine tuned for chat completions"},
+       "max_tokens", 512, false,
+       "A 70 billion parameter language model from Meta, fine tuned for chat completions"},
       {"meta/llama-3.3-70b-instruct", false, "hidden", true, "max_tokens", 512, false,
        "Meta Llama 3.3 70B instruct (kt-mock)"},
       {"meta/meta-llama-3.1-405b-instruct", false, "hidden", true, "max_tokens", 512, false,
        "Meta's flagship 405 billion parameter language model, fine-tuned for chat completions"},
       {"mistralai/mixtral-8x7b-instruct-v0.1", false, "hidden", true, "max_new_tokens", 1024, false,
-       "The Mixtral-8x7B-instruct-v0.1 Large Language Model (LLM) is a pretrained generative Sparse Mixture of Experts tuned to be a helpful assistant."},
+       "The Mixtral-8x7B-instruct-v0.1 Large Language Model (LLM) is a pretrained generative "
+       "Sparse Mixture of Experts tuned to be a helpful assistant."},
       {"your-org/your-fine-tuned-model", false, kFineTuneVersion, true, "max_tokens", 512, false,
        "A private fine-tune (kt-mock)"},
       {"acme/community-llm", false, kCommunityVersion, false, "max_tokens", 512, false,

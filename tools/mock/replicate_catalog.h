@@ -4,7 +4,6 @@
 #pragma once
 
 #include <boost/json.hpp>
-
 #include <string>
 #include <string_view>
 #include <vector>
@@ -18,7 +17,7 @@ struct ReplicateModel {
   bool by_name;                 // runnable on POST /v1/models/{owner}/{name}/predictions
   std::string_view length_key;  // chat: "max_tokens" or "max_new_tokens"
   int default_length;
-  bool array_output;            // images: array of URLs (flux) or one URL (SD 3.5)
+  bool array_output;  // images: array of URLs (flux) or one URL (SD 3.5)
   std::string_view description;
 };
 
@@ -40,7 +39,8 @@ struct InvalidField {
   std::string description;  // "prompt is required"
 };
 // Checks `input` against the model's schema; empty when valid.
-std::vector<InvalidField> validate_input(const ReplicateModel& model, const boost::json::object& input);
+std::vector<InvalidField> validate_input(const ReplicateModel& model,
+                                         const boost::json::object& input);
 
 // GET /v1/models/{owner}/{name} and .../versions/{id} bodies.
 boost::json::object replicate_model_object(const ReplicateModel& model);

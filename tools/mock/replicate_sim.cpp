@@ -61,7 +61,8 @@ asio::awaitable<bool> check_auth(MockApp& app, Call& call) {
   bool valid = app.opts.require_token.empty() ? token.substr(0, 3) == "r8_" && token.size() > 3
                                               : token == app.opts.require_token;
   if (!valid) {
-    co_await call.send(problem(401, "Unauthenticated", "You did not pass a valid authentication token"));
+    co_await call.send(
+        problem(401, "Unauthenticated", "You did not pass a valid authentication token"));
     co_return false;
   }
   co_return true;
@@ -77,8 +78,9 @@ std::string throttle_detail(const Fault& f) {
 asio::awaitable<bool> fault_prelude(Call& call, const Fault& f) {
   if (f.delay_headers_ms > 0) co_await call.sleep(milliseconds(f.delay_headers_ms));
   if (f.status) {
-    std::string detail = f.body.value_or(f.status == 429 ? throttle_detail(f)
-                                                         : "kt-mock injected status " + std::to_string(f.status));
+    std::string detail =
+        f.body.value_or(f.status == 429 ? throttle_detail(f)
+                                        : "kt-mock injected status " + std::to_string(f.status));
     Response res = problem(f.status, f.status == 429 ? "" : "Injected fault", detail);
     if (f.retry_after) res.set(http::field::retry_after, *f.retry_after);
     co_await call.send(std::move(res));
@@ -111,8 +113,8 @@ double seconds_between(Clock::time_point a, Clock::time_point b) {
 // Renders a prediction as the API shows it at `now`. In sync mode (a Prefer: wait answer) image
 // outputs are data: URIs, and with the quirk a finished prediction still says "processing",
 // without metrics or completed_at (wire-formats §1.3).
-json::object render(const MockApp& app, const Call& call, const Prediction& p, Clock::time_point now,
-                    bool sync, bool quirk) {
+json::object render(const MockApp& app, const Call& call, const Prediction& p,
+                    Clock::time_point now, bool sync, bool quirk) {
   auto view = p.at(now);
   std::string get = api_base(app, call) + "/v1/predictions/" + p.id;
   json::object urls{{"cancel", get + "/cancel"}, {"get", get}};
@@ -140,9 +142,14 @@ json::object render(const MockApp& app, const Call& call, const Prediction& p, C
   bool hide_end = sync && quirk && view.status == Status::succeeded;
   Status shown = hide_end ? Status::processing : view.status;
 
-  json::object out{{"id", p.id},       {"model", p.model}, {"version", p.version},
-                   {"input", p.input}, {"logs", view.status == Status::canceled ? json::value(nullptr) : json::value("")},
-                   {"output", std::move(output)}, {"data_removed", false}};
+  json::object out{
+      {"id", p.id},
+      {"model", p.model},
+      {"version", p.version},
+      {"input", p.input},
+      {"logs", view.status == Status::canceled ? json::value(nullptr) : json::value("")},
+      {"output", std::move(output)},
+      {"data_removed", false}};
   out["error"] = view.status == Status::failed ? json::value(p.fail_error) : json::value(nullptr);
   out["status"] = status_name(shown);
   out["source"] = "api";
@@ -156,7 +163,8 @@ json::object render(const MockApp& app, const Call& call, const Prediction& p, C
     if (!p.image && view.status == Status::succeeded) {
       metrics["input_token_count"] = p.input_token_count;
       metrics["output_token_count"] = view.emitted;
-      metrics["tokens_per_second"] = predict > 0 ? static_cast<double>(view.emitted) / predict : 0.0;
+      metrics["tokens_per_second"] =
+          predict > 0 ? static_cast<double>(view.emitted) / predict : 0.0;
       metrics["time_to_first_token"] = std::chrono::duration<double>(p.token_delay).count();
     }
     out["metrics"] = std::move(metrics);
@@ -211,8 +219,8 @@ std::shared_ptr<Prediction> build_prediction(const MockApp& app, const Replicate
   p->cold_start = milliseconds(cold);
   p->token_delay = milliseconds(delay);
   p->fail_after = fault.fail_after;
-  p->fail_error = fault.body.value_or("CUDA out of memory (kt-mock fail_after=" +
-                                      std::to_string(fault.fail_after) + ")");
+  p->fail_error = fault.body.value_or(
+      "CUDA out of memory (kt-mock fail_after=" + std::to_string(fault.fail_after) + ")");
   p->stream_fault = fault;
   p->stream_fault.slow_tokens_ms = -1;  // folded into the token delay above
   if (!model.image) {
@@ -220,8 +228,10 @@ std::shared_ptr<Prediction> build_prediction(const MockApp& app, const Replicate
     p->input_token_count = count_words(prompt);
     p->fragments = split_tokens(echo_answer(last_user_text(prompt)));
     long long cap = model.default_length;
-    if (const auto* v = input.if_contains(model.length_key); v && v->is_int64()) cap = v->as_int64();
-    if (p->fragments.size() > static_cast<std::size_t>(cap)) p->fragments.resize(static_cast<std::size_t>(cap));
+    if (const auto* v = input.if_contains(model.length_key); v && v->is_int64())
+      cap = v->as_int64();
+    if (p->fragments.size() > static_cast<std::size_t>(cap))
+      p->fragments.resize(static_cast<std::size_t>(cap));
     p->steps = static_cast<int>(p->fragments.size());
   } else {
     auto int_or = [&](std::string_view key, long long d) {
@@ -231,9 +241,11 @@ std::shared_ptr<Prediction> build_prediction(const MockApp& app, const Replicate
     const auto* f = input.if_contains("output_format");
     std::string ext = f && f->is_string() ? std::string(f->as_string()) : "webp";
     long long outputs = model.array_output ? int_or("num_outputs", 1) : 1;
-    for (long long i = 0; i < outputs; ++i) p->fragments.push_back("out-" + std::to_string(i) + "." + ext);
+    for (long long i = 0; i < outputs; ++i)
+      p->fragments.push_back("out-" + std::to_string(i) + "." + ext);
     p->single_output = !model.array_output;
-    p->steps = static_cast<int>(model.array_output ? int_or("num_inference_steps", 4) : int_or("steps", 4));
+    p->steps = static_cast<int>(model.array_output ? int_or("num_inference_steps", 4)
+                                                   : int_or("steps", 4));
   }
   p->input = std::move(input);
   return p;
@@ -343,15 +355,16 @@ asio::awaitable<void> create_prediction(MockApp& app, Call& call, CreateRoute ro
       auto now = Clock::now();
       if (is_terminal(p->at(now).status) || now >= deadline) break;
       auto next = std::min({deadline, p->natural_end(), now + milliseconds(50)});
-      co_await call.sleep(std::max(milliseconds(1),
-                                   std::chrono::duration_cast<milliseconds>(next - now)));
+      co_await call.sleep(
+          std::max(milliseconds(1), std::chrono::duration_cast<milliseconds>(next - now)));
     }
   }
   bool quirk = fault.sync_quirk >= 0 ? fault.sync_quirk == 1 : app.opts.sync_quirk;
   json::object out = render(app, call, *p, Clock::now(), wait_s > 0, quirk);
   std::string text = json::serialize(out);
   if (fault.malformed_json) text.resize(text.size() / 2);
-  Response res = make_response(http::status::created, std::move(text), "application/json; charset=utf-8");
+  Response res =
+      make_response(http::status::created, std::move(text), "application/json; charset=utf-8");
   add_rate_headers(res, true);
   res.set(http::field::location, api_base(app, call) + "/v1/predictions/" + p->id);
   if (wait_s > 0) res.set("preference-applied", prefer);
@@ -390,9 +403,12 @@ asio::awaitable<void> list_predictions(MockApp& app, Call& call) {
   for (const auto& p : page) results.push_back(render(app, call, *p, now, false, false));
   std::string base = api_base(app, call) + "/v1/predictions";
   json::object out{
-      {"next", more ? json::value(base + "?cursor=" + std::to_string(offset + kPage)) : json::value(nullptr)},
-      {"previous", offset > 0 ? json::value(base + "?cursor=" + std::to_string(offset >= kPage ? offset - kPage : 0))
-                              : json::value(nullptr)},
+      {"next", more ? json::value(base + "?cursor=" + std::to_string(offset + kPage))
+                    : json::value(nullptr)},
+      {"previous",
+       offset > 0
+           ? json::value(base + "?cursor=" + std::to_string(offset >= kPage ? offset - kPage : 0))
+           : json::value(nullptr)},
       {"results", std::move(results)}};
   co_await send_json(call, http::status::ok, out, *fault, false, true);
 }
@@ -411,7 +427,9 @@ std::vector<std::string_view> segments(std::string_view path) {
   return out;
 }
 
-std::string join2(std::string_view a, std::string_view b) { return std::string(a) + "/" + std::string(b); }
+std::string join2(std::string_view a, std::string_view b) {
+  return std::string(a) + "/" + std::string(b);
+}
 
 }  // namespace
 
@@ -509,7 +527,8 @@ asio::awaitable<bool> serve_replicate(MockApp& app, Call& call, std::string_view
           {"version", m->version},
           {"created_at", "2024-05-01T12:00:00.000000Z"},
           {"created_by", {{"type", "organization"}, {"username", seg[2]}, {"name", seg[2]}}},
-          {"configuration", {{"hardware", "gpu-a40-large"}, {"min_instances", 0}, {"max_instances", 1}}}}}};
+          {"configuration",
+           {{"hardware", "gpu-a40-large"}, {"min_instances", 0}, {"max_instances", 1}}}}}};
     co_await send_json(call, http::status::ok, body, Fault{}, false, false);
     co_return true;
   }

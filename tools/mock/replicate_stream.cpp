@@ -71,7 +71,8 @@ asio::awaitable<void> serve_stream(MockApp& app, Call& call, std::string_view id
   Fault fault = p->stream_fault;
   fault.merge(collect_fault(app, call, {}, &error));
   if (!error.empty()) {
-    co_await call.send(make_response(http::status::bad_request, "kt-mock: " + error + "\n", "text/plain"));
+    co_await call.send(
+        make_response(http::status::bad_request, "kt-mock: " + error + "\n", "text/plain"));
     co_return;
   }
   p->stream_reads.fetch_add(1);
@@ -109,7 +110,8 @@ asio::awaitable<void> serve_stream(MockApp& app, Call& call, std::string_view id
   auto view = p->at(Clock::now());
   bool ok = true;
   if (view.status == Status::failed) {
-    ok = co_await out.event("error", p->fail_error) && co_await out.event("done", R"({"reason":"error"})");
+    ok = co_await out.event("error", p->fail_error) &&
+         co_await out.event("done", R"({"reason":"error"})");
   } else if (view.status == Status::canceled) {
     ok = co_await out.event("done", R"({"reason":"canceled"})");
   } else {

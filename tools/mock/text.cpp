@@ -10,7 +10,9 @@
 namespace kt::mock {
 namespace {
 
-bool is_space(char c) { return c == ' ' || c == '\n' || c == '\t' || c == '\r' || c == '\f' || c == '\v'; }
+bool is_space(char c) {
+  return c == ' ' || c == '\n' || c == '\t' || c == '\r' || c == '\f' || c == '\v';
+}
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
@@ -113,7 +115,8 @@ std::vector<float> embed(std::string_view text, int dimensions) {
     state ^= state << 25;
     state ^= state >> 27;
     std::uint64_t r = state * 2685821657736338717ULL;
-    x = static_cast<float>(static_cast<double>(r >> 11) / static_cast<double>(1ULL << 53) * 2.0 - 1.0);
+    x = static_cast<float>(static_cast<double>(r >> 11) / static_cast<double>(1ULL << 53) * 2.0 -
+                           1.0);
     norm += static_cast<double>(x) * x;
   }
   norm = std::sqrt(norm);

@@ -16,7 +16,8 @@ TEST(ParseFault, StatusRetryAfterAndBodyWithCommas) {
 
 TEST(ParseFault, StreamItemsAndFlags) {
   std::string error;
-  auto f = parse_fault("stall=500,after=2,reset_after=3,truncated_sse,malformed_json,huge=10", &error);
+  auto f =
+      parse_fault("stall=500,after=2,reset_after=3,truncated_sse,malformed_json,huge=10", &error);
   ASSERT_TRUE(f) << error;
   EXPECT_EQ(f->stall_ms, 500);
   EXPECT_EQ(f->stall_after, 2);

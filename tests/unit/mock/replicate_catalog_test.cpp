@@ -17,14 +17,17 @@ TEST(ReplicateCatalog, VersionLookup) {
   EXPECT_EQ(find_replicate_version("acme/community-llm"), nullptr);  // version only
   EXPECT_EQ(find_replicate_version(std::string(64, 'f')), nullptr);
   for (const auto& m : replicate_models()) {
-    if (m.version.size() == 64) EXPECT_TRUE(is_version_hash(m.version)) << m.owner_name;
+    if (m.version.size() == 64) {
+      EXPECT_TRUE(is_version_hash(m.version)) << m.owner_name;
+    }
   }
 }
 
 TEST(ReplicateCatalog, FluxValidationMatchesTheCapturedShape) {
   const auto* flux = find_replicate_model("black-forest-labs/flux-schnell");
   ASSERT_NE(flux, nullptr);
-  auto bad = validate_input(*flux, json::parse(R"({"num_inference_steps":5,"output_format":"gif"})").as_object());
+  auto bad = validate_input(
+      *flux, json::parse(R"({"num_inference_steps":5,"output_format":"gif"})").as_object());
   ASSERT_EQ(bad.size(), 3u);
   EXPECT_EQ(bad[0].type, "required");
   EXPECT_EQ(bad[0].field, "input");
@@ -35,16 +38,19 @@ TEST(ReplicateCatalog, FluxValidationMatchesTheCapturedShape) {
   EXPECT_EQ(bad[2].type, "number_lte");
   EXPECT_EQ(bad[2].field, "input.num_inference_steps");
   EXPECT_EQ(bad[2].description, "Must be less than or equal to 4");
-  EXPECT_TRUE(validate_input(*flux, json::parse(R"({"prompt":"x","num_outputs":4})").as_object()).empty());
-  EXPECT_EQ(validate_input(*flux, json::parse(R"({"prompt":"x","num_outputs":0})").as_object())[0].type,
-            "number_gte");
+  EXPECT_TRUE(
+      validate_input(*flux, json::parse(R"({"prompt":"x","num_outputs":4})").as_object()).empty());
+  EXPECT_EQ(
+      validate_input(*flux, json::parse(R"({"prompt":"x","num_outputs":0})").as_object())[0].type,
+      "number_gte");
 }
 
 TEST(ReplicateCatalog, ChatInputTypes) {
   const auto* mixtral = find_replicate_model("mistralai/mixtral-8x7b-instruct-v0.1");
   ASSERT_NE(mixtral, nullptr);
   EXPECT_EQ(mixtral->length_key, "max_new_tokens");
-  auto bad = validate_input(*mixtral, json::parse(R"({"prompt":1,"max_new_tokens":"x"})").as_object());
+  auto bad =
+      validate_input(*mixtral, json::parse(R"({"prompt":1,"max_new_tokens":"x"})").as_object());
   ASSERT_EQ(bad.size(), 2u);
   EXPECT_EQ(bad[0].field, "input.prompt");
   EXPECT_EQ(bad[1].field, "input.max_new_tokens");

@@ -21,12 +21,12 @@ TEST(CountWords, CountsWhitespaceSeparatedWords) {
 }
 
 TEST(LastUserText, UnderstandsLlama3AndMistralTemplates) {
-  EXPECT_EQ(last_user_text(
-                "<|begin_of_text|><|start_header_id|>user<|end_header_id|>\n\nfirst<|eot_id|>"
-                "<|start_header_id|>assistant<|end_header_id|>\n\nok<|eot_id|>"
-                "<|start_header_id|>user<|end_header_id|>\n\n second <|eot_id|>"
-                "<|start_header_id|>assistant<|end_header_id|>\n\n"),
-            "second");
+  EXPECT_EQ(
+      last_user_text("<|begin_of_text|><|start_header_id|>user<|end_header_id|>\n\nfirst<|eot_id|>"
+                     "<|start_header_id|>assistant<|end_header_id|>\n\nok<|eot_id|>"
+                     "<|start_header_id|>user<|end_header_id|>\n\n second <|eot_id|>"
+                     "<|start_header_id|>assistant<|end_header_id|>\n\n"),
+      "second");
   EXPECT_EQ(last_user_text("<s>[INST] a [/INST] b</s>[INST] c d [/INST] "), "c d");
   EXPECT_EQ(last_user_text("  plain prompt \n"), "plain prompt");
 }
