@@ -169,7 +169,6 @@ void check_patterns(Checker& check, const YAML::Node& list, const std::string& p
 
 void build_policies(Checker& check, const YAML::Node& root, Policies& out) {
   YAML::Node policies = Checker::get(root, "policies");
-  std::vector<bool> chain_ok;
   if (check.check_keys(policies, "policies", {"chain"})) {
     YAML::Node chain = Checker::get(policies, "chain");
     if (chain.IsDefined() && !chain.IsNull() && !chain.IsSequence()) {
@@ -235,7 +234,7 @@ void build_policies(Checker& check, const YAML::Node& root, Policies& out) {
   }
 
   // Every chained kind gets settings: its block, or the defaults (W001).
-  YAML::Node chain = Checker::get(policies, "chain");
+  const YAML::Node chain = Checker::get(policies, "chain");
   for (std::size_t i = 0; i < out.chain.size(); ++i) {
     const std::string& kind = out.chain[i];
     bool has_block = Checker::get(blocks, kind).IsDefined();
