@@ -26,7 +26,8 @@ struct Bench {
     std::string tmpl = (std::filesystem::temp_directory_path() / "kt-bench-XXXXXX").string();
     if (!mkdtemp(tmpl.data())) std::abort();
     dir = tmpl;
-    auto store = std::make_shared<SqliteStore>(SqliteOptions{dir + "/events.db", false, true, sync});
+    auto store =
+        std::make_shared<SqliteStore>(SqliteOptions{dir + "/events.db", false, true, sync});
     WriterOptions o;
     o.gateway_id = "bench";
     o.sync = sync;
@@ -48,7 +49,8 @@ kt::gateway::Exchange sample_exchange() {
   ex.body = boost::json::parse(
       R"({"model":"meta/llama-3.3-70b-instruct","messages":[{"role":"system","content":"You are a helpful assistant."},{"role":"user","content":"Summarise the attached meeting notes in three bullet points and flag any action items for [EMAIL]."}]})");
   ex.answer_text = std::string(600, 'a');
-  ex.policies.push_back({"prompt-injection", kt::gateway::Phase::input, "allow", "", 35, {}, false});
+  ex.policies.push_back(
+      {"prompt-injection", kt::gateway::Phase::input, "allow", "", 35, {}, false});
   ex.policies.push_back({"pii-detector", kt::gateway::Phase::input, "redact", "pii.detected", 20,
                          boost::json::object{{"EMAIL", 1}}, false});
   kt::gateway::Attempt a;

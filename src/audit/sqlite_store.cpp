@@ -270,6 +270,8 @@ std::vector<StoredEvent> SqliteStore::query(const Filter& f) {
 VerifyReport SqliteStore::verify() {
   std::lock_guard lock(mu_);
   VerifyReport report;
+  // One read transaction (a WAL snapshot): a concurrent prune or append cannot look like a break.
+  Transaction snapshot(db_, "BEGIN");
   std::vector<std::string> chains;
   {
     Stmt s(db_,
@@ -296,6 +298,7 @@ VerifyReport SqliteStore::verify() {
     report.verified += verifier.verified();
     if (verifier.broken()) report.breaks.push_back(*verifier.broken());
   }
+  snapshot.commit();
   return report;
 }
 

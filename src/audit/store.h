@@ -68,7 +68,8 @@ struct ChainBreak {
   std::string gateway_id;
   std::string event_id;
   std::int64_t position = 0;
-  std::string reason;  // "hash mismatch" | "prev_hash mismatch" | "missing predecessor" | "reordered"
+  // "hash mismatch" | "prev_hash mismatch" | "missing predecessor" | "reordered"
+  std::string reason;
   std::string detail;
 };
 

@@ -3,12 +3,13 @@
 // prev_hash, hash) and stores it in one transaction (group commit).
 //
 // Durability `sync`: `done(true)` runs on the writer thread after the transaction committed,
-// `done(false)` if it failed — the gateway completes the response only then. `async`: `done(true)`
-// runs inside try_submit once the event is queued; a failed commit is retried (the batch stays
-// queued) until stop(). The queue is bounded: try_submit returns false when it is full or the
-// writer is stopped, and `done` is then never called — the caller answers 503, nothing is dropped
-// silently. On start the writer continues the chain from the store's head, and it prunes events
-// older than retention_days at start and then every prune_interval.
+// `done(false)` if it failed — the gateway completes the response only then. `async`:
+// `done(true)` runs inside try_submit once the event is queued; a failed commit is retried until
+// it succeeds (while stopping: stop_retries times, then logged and counted as failed). The queue
+// is bounded: try_submit returns false when it is full or the writer is stopped, and `done` is
+// then never called — the caller answers 503, nothing is dropped silently. On start the writer
+// continues the chain from the store's head, and it prunes events older than retention_days at
+// start and then every prune_interval.
 #pragma once
 
 #include <atomic>
