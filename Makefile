@@ -7,7 +7,7 @@ MOCK_PORT  ?= 41080
 MOCK_STREAM_PORT ?= 41081
 CMAKE_FLAGS ?=
 
-.PHONY: all bootstrap build build-asan run test unit unit-asan e2e fuzz soak bench clean
+.PHONY: all bootstrap build build-asan run test unit unit-asan e2e fuzz soak bench bench-build clean
 
 all: build
 
@@ -20,9 +20,11 @@ $(BUILD)/build.ninja:
 build: bootstrap $(BUILD)/build.ninja
 	@cmake --build $(BUILD)
 
+# The test build: everything (kt, kt-mock, unit tests) under AddressSanitizer + UBSan, so the
+# unit tests and the end-to-end suites both run on instrumented code.
 $(ASAN_BUILD)/build.ninja:
-	@cmake -S . -B $(ASAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DKT_SANITIZE=ON -DKT_ONLY_UNIT=ON \
-	  -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g" >/dev/null
+	@cmake -S . -B $(ASAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DKT_SANITIZE=ON \
+	  -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g1" >/dev/null
 
 build-asan: bootstrap $(ASAN_BUILD)/build.ninja
 	@cmake --build $(ASAN_BUILD)
@@ -31,6 +33,7 @@ build-asan: bootstrap $(ASAN_BUILD)/build.ninja
 run: build
 	@scripts/run-demo "$(BUILD)" "$(LISTEN)" "$(MOCK_PORT)" "$(MOCK_STREAM_PORT)"
 
+# Unit tests on the release build (quick local check).
 unit: build
 	@cd $(BUILD) && ctest --output-on-failure --timeout 600
 
@@ -38,12 +41,22 @@ unit-asan: build-asan
 	@cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure --timeout 900
 
-e2e: build
-	@KT_BIN=$(abspath $(BUILD))/kt KT_MOCK_BIN=$(abspath $(BUILD))/kt-mock \
+# End-to-end suites (official openai/replicate clients, chromium) against the instrumented kt.
+e2e: build-asan
+	@KT_BIN=$(abspath $(ASAN_BUILD))/kt KT_MOCK_BIN=$(abspath $(ASAN_BUILD))/kt-mock \
+	  ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  node --test --test-concurrency=1 tests/e2e/
 
-# Every test: unit tests (normal and ASan+UBSan builds) and the end-to-end suites.
-test: unit unit-asan e2e
+# Every test: unit tests and end-to-end suites, all on the ASan+UBSan build.
+test: unit-asan e2e
+
+# Micro benchmarks and detection-quality programs (not part of the default build).
+bench-build: build
+	@cmake --build $(BUILD) --target $$(cmake --build $(BUILD) --target help | sed -n 's/^\(bench_[a-z_]*\|[a-z]*_eval\):.*/\1/p' | tr '\n' ' ')
+
+# The load and streaming benchmarks against direct, nginx and Portkey (bench/run).
+bench: build
+	@bench/run
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)

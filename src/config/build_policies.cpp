@@ -141,8 +141,8 @@ const std::vector<std::string_view>& known_policy_kinds() {
 
 const std::vector<std::string_view>& known_pii_entities() {
   static const std::vector<std::string_view> entities = {
-      "EMAIL",  "PHONE", "CREDIT_CARD", "US_SSN",         "IP_ADDRESS", "IBAN",
-      "SECRET", "MRN",   "NPI",         "HEALTH_PLAN_ID", "CUSTOM"};
+      "EMAIL", "PHONE", "CREDIT_CARD", "CVV",            "US_SSN", "IP_ADDRESS",
+      "IBAN",  "SECRET", "MRN",        "NPI", "HEALTH_PLAN_ID", "CUSTOM"};
   return entities;
 }
 

@@ -103,3 +103,28 @@ export async function startGateway({ config, configPath, args = [], env = {}, di
   await waitForHttp(`${base}/healthz`, { proc });
   return { proc, port, base, dir, configPath: cfg, stop: proc.stop };
 }
+
+// Starts kt-mock on free ports; resolves with its API and stream base URLs.
+export async function startMockServer(args = []) {
+  const proc = startProcess(KT_MOCK_BIN, ['--listen', '127.0.0.1:0', '--stream-listen', '127.0.0.1:0', ...args]);
+  const deadline = Date.now() + 15000;
+  while (!proc.stdout.includes('\n')) {
+    if (proc.exited) throw new Error(`kt-mock exited: ${proc.stderr}`);
+    if (Date.now() > deadline) throw new Error(`kt-mock did not start: ${proc.stderr}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  const ports = JSON.parse(proc.stdout.split('\n')[0]);
+  const base = `http://127.0.0.1:${ports.api}`;
+  return {
+    proc, ports, base, url: `${base}/v1`, stop: proc.stop,
+    async requests(path = '') {
+      const r = await fetch(`${base}/_mock/requests?path=${encodeURIComponent(path)}`);
+      return (await r.json()).requests;
+    },
+    async clear() { await fetch(`${base}/_mock/requests`, { method: 'DELETE' }); },
+    async fault(path, fault, count = 1) {
+      const r = await fetch(`${base}/_mock/faults`, { method: 'POST', body: JSON.stringify({ path, fault, count }) });
+      if (r.status !== 200) throw new Error(`fault not queued: ${await r.text()}`);
+    },
+  };
+}
