@@ -259,7 +259,7 @@ function ktConfig(name, mockPort, { chain = [], policyYaml = '', replicate = fal
     'providers:',
     '  targets:',
     ...target,
-    sync ? 'audit: {durability: sync}' : '',
+    `audit: {durability: ${sync ? 'sync' : 'async'}}`,
     '',
   ]
     .filter((l) => l !== '')
@@ -698,7 +698,8 @@ async function main() {
   md.push(`# kt load benchmark — ${stamp}${o.quick ? ' (quick smoke run)' : ''}`, '');
   md.push(`- ${versions.kt} (commit ${versions.commit}), ${versions.nginx}, Portkey 1.15.2 on Node ${versions.node}, wrk 4.1.0`);
   md.push(`- machine: ${os.cpus().length} cores (${os.cpus()[0].model.trim()}), load average ${loadBefore} before, ${loadAfter} after; client, proxies and upstream share the cores`);
-  md.push(`- upstream: one kt-mock (2 threads, journal off, Replicate cold start and token delay 0) for every path`);
+  md.push(`- kt records a decision event for every request on every path; only the seed chain waits for its commit (\`durability: sync\`), the other kt paths use \`durability: async\`
+- upstream: one kt-mock (2 threads, journal off, Replicate cold start and token delay 0) for every path`);
   md.push(`- request: POST /v1/chat/completions, ${Buffer.byteLength(chatBody(CHAT_MODEL))}-byte JSON body, keep-alive, reply ≈ ${live[0].replyBytes} bytes; kt: ${o.ktThreads} worker thread${o.ktThreads > 1 ? 's' : ''}, --max-concurrency 4096; nginx: 1 worker, upstream keepalive`);
   md.push(`- each number is the median of ${o.runs} run${o.runs > 1 ? 's' : ''} of ${o.duration} s (wrk -t1 -c1 for latency, -t2 for 16/64 connections) after a ${o.warmup} s warm-up; the paths are measured in interleaved rounds, and "added" and the ratios are taken within each round, then the median`);
   md.push('');
