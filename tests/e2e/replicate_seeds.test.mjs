@@ -3,7 +3,7 @@
 // raw streaming and stream helper, the curl validation command, usage taken from the
 // prediction's metrics, and seed 3's fallback to OpenAI on a Replicate failure and on a cold
 // start longer than the target deadline (the abandoned prediction is canceled).
-import { test, before, after } from 'node:test';
+import { test, before, beforeEach, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import path from 'node:path';
@@ -24,6 +24,7 @@ const SEEDS = [
 
 let mock;
 before(async () => { mock = await startMock(); });
+beforeEach(async () => { await mock.clearFaults(); }); // a failed test leaves none behind
 after(async () => { await mock?.stop(); });
 
 const seedPath = (file) => path.join(ROOT, 'examples', file);
