@@ -15,6 +15,7 @@
 #include <stdexcept>
 
 #include "scan/decode.h"
+#include "scan/matcher.h"
 #include "scan/normalize.h"
 
 namespace kt::policies {
@@ -329,24 +330,12 @@ std::vector<Signature> builtin_signatures(bool fake_boundaries) {
 struct DatabaseFree {
   void operator()(hs_database_t* db) const { hs_free_database(db); }
 };
-struct ScratchFree {
-  void operator()(hs_scratch_t* s) const { hs_free_scratch(s); }
-};
-
-// One scratch per thread, grown for every database this thread scans with.
-hs_scratch_t* thread_scratch(const hs_database_t* db) {
-  thread_local std::unique_ptr<hs_scratch_t, ScratchFree> scratch;
-  hs_scratch_t* raw = scratch.release();
-  hs_error_t err = hs_alloc_scratch(db, &raw);
-  scratch.reset(raw);
-  if (err != HS_SUCCESS) throw std::runtime_error("prompt-injection: cannot allocate scratch");
-  return raw;
-}
 
 // A compiled signature set. Pattern ids index `signatures`.
 struct SignatureDb {
   std::vector<Signature> signatures;
   std::unique_ptr<hs_database_t, DatabaseFree> db;
+  std::uint64_t serial = scan::new_database_serial();  // its per-thread scratch key
 };
 
 // True when a character class holds a non-ASCII character: only then does the pattern need
@@ -412,13 +401,11 @@ const SignatureDb& builtin_db(bool fake_boundaries) {
 struct ScanState {
   const std::vector<Signature>* signatures;
   std::array<double, family_count>* family_miss;  // product of (1 - weight) per family
-  std::vector<bool> seen;
 };
 
+// Every signature is HS_FLAG_SINGLEMATCH: Hyperscan reports each id at most once per scan.
 int on_match(unsigned id, unsigned long long, unsigned long long, unsigned, void* ctx) {
   auto* st = static_cast<ScanState*>(ctx);
-  if (st->seen[id]) return 0;
-  st->seen[id] = true;
   const Signature& sig = (*st->signatures)[id];
   (*st->family_miss)[sig.family] *= 1.0 - sig.weight;
   return 0;
@@ -426,9 +413,9 @@ int on_match(unsigned id, unsigned long long, unsigned long long, unsigned, void
 
 void scan_db(const SignatureDb& sdb, std::string_view text,
              std::array<double, family_count>& miss) {
-  ScanState st{&sdb.signatures, &miss, std::vector<bool>(sdb.signatures.size(), false)};
+  ScanState st{&sdb.signatures, &miss};
   hs_error_t err = hs_scan(sdb.db.get(), text.data(), static_cast<unsigned>(text.size()), 0,
-                           thread_scratch(sdb.db.get()), on_match, &st);
+                           scan::thread_scratch(sdb.db.get(), sdb.serial), on_match, &st);
   if (err != HS_SUCCESS) throw std::runtime_error("prompt-injection: signature scan failed");
 }
 

@@ -4,7 +4,9 @@
 
 #include <array>
 #include <atomic>
+#include <climits>
 #include <cstdint>
+#include <cstdlib>
 #include <stdexcept>
 
 namespace kt::scan {
@@ -13,25 +15,15 @@ namespace {
 std::atomic<std::uint64_t> next_serial{1};
 
 // One scratch per thread, large enough for every database this thread has scanned with.
-// hs_alloc_scratch() is only called for a database not seen recently on this thread.
 struct ThreadScratch {
   hs_scratch_t* scratch = nullptr;
-  std::array<std::uint64_t, 16> fitted{};  // serial*2 + (stream ? 1 : 0), ring buffer
+  std::array<std::uint64_t, 16> fitted{};  // serials of recently fitted databases, a ring
   std::size_t next = 0;
   ~ThreadScratch() {
     if (scratch != nullptr) hs_free_scratch(scratch);
   }
-  hs_scratch_t* for_db(const hs_database_t* db, std::uint64_t key) {
-    for (std::uint64_t k : fitted) {
-      if (k == key) return scratch;
-    }
-    if (hs_alloc_scratch(db, &scratch) != HS_SUCCESS) throw std::bad_alloc();
-    fitted[next] = key;
-    next = (next + 1) % fitted.size();
-    return scratch;
-  }
 };
-thread_local ThreadScratch thread_scratch;
+thread_local ThreadScratch this_thread_scratch;
 
 int on_match(unsigned id, unsigned long long from, unsigned long long to, unsigned,
              void* ctx) {
@@ -40,13 +32,17 @@ int on_match(unsigned id, unsigned long long from, unsigned long long to, unsign
   return 0;
 }
 
+unsigned flags_of(const Pattern& p) {
+  return (p.leftmost_start ? HS_FLAG_SOM_LEFTMOST : 0u) | (p.caseless ? HS_FLAG_CASELESS : 0u) |
+         (p.dot_all ? HS_FLAG_DOTALL : 0u);
+}
+
 hs_database_t* compile(const std::vector<Pattern>& patterns, unsigned mode) {
   std::vector<const char*> exprs;
   std::vector<unsigned> flags, ids;
   for (const Pattern& p : patterns) {
     exprs.push_back(p.regex.c_str());
-    flags.push_back(HS_FLAG_SOM_LEFTMOST | (p.caseless ? HS_FLAG_CASELESS : 0u) |
-                    (p.dot_all ? HS_FLAG_DOTALL : 0u));
+    flags.push_back(flags_of(p));
     ids.push_back(p.id);
   }
   hs_database_t* db = nullptr;
@@ -71,8 +67,37 @@ hs_database_t* compile(const std::vector<Pattern>& patterns, unsigned mode) {
 
 }  // namespace
 
+std::size_t max_match_width(const Pattern& pattern) {
+  hs_expr_info_t* info = nullptr;
+  hs_compile_error_t* err = nullptr;
+  if (hs_expression_info(pattern.regex.c_str(), flags_of(pattern), &info, &err) != HS_SUCCESS) {
+    std::string what = "pattern \"" + pattern.regex + "\": " +
+                       (err != nullptr ? err->message : "invalid pattern");
+    hs_free_compile_error(err);
+    throw std::invalid_argument(what);
+  }
+  std::size_t width = info->max_width == UINT_MAX ? SIZE_MAX : info->max_width;
+  std::free(info);  // allocated with the misc allocator, malloc by default
+  return width;
+}
+
+std::uint64_t new_database_serial() { return next_serial.fetch_add(1); }
+
+hs_scratch_t* thread_scratch(const hs_database_t* db, std::uint64_t serial) {
+  ThreadScratch& ts = this_thread_scratch;
+  for (std::uint64_t k : ts.fitted) {
+    if (k == serial) return ts.scratch;
+  }
+  if (hs_alloc_scratch(db, &ts.scratch) != HS_SUCCESS) throw std::bad_alloc();
+  ts.fitted[ts.next] = serial;
+  ts.next = (ts.next + 1) % ts.fitted.size();
+  return ts.scratch;
+}
+
 Matcher::Matcher(const std::vector<Pattern>& patterns, Modes modes)
-    : pattern_count_(patterns.size()), serial_(next_serial.fetch_add(1)) {
+    : pattern_count_(patterns.size()),
+      block_serial_(new_database_serial()),
+      stream_serial_(new_database_serial()) {
   if (patterns.empty()) return;  // nothing to find: scan() reports nothing
   block_db_ = compile(patterns, HS_MODE_BLOCK);
   if (modes == Modes::block_and_stream) {
@@ -92,7 +117,7 @@ Matcher::~Matcher() {
 
 void Matcher::scan(std::string_view text, std::vector<Match>& out) const {
   if (block_db_ == nullptr) return;
-  hs_scratch_t* scratch = thread_scratch.for_db(block_db_, serial_ * 2);
+  hs_scratch_t* scratch = thread_scratch(block_db_, block_serial_);
   hs_scan(block_db_, text.data(), static_cast<unsigned>(text.size()), 0, scratch, on_match, &out);
 }
 
@@ -119,14 +144,14 @@ Matcher::Stream::~Stream() {
 void Matcher::Stream::write(std::string_view chunk, std::vector<Match>& out) {
   offset_ += chunk.size();
   if (stream_ == nullptr) return;
-  hs_scratch_t* scratch = thread_scratch.for_db(matcher_->stream_db_, matcher_->serial_ * 2 + 1);
+  hs_scratch_t* scratch = thread_scratch(matcher_->stream_db_, matcher_->stream_serial_);
   hs_scan_stream(stream_, chunk.data(), static_cast<unsigned>(chunk.size()), 0, scratch,
                  on_match, &out);
 }
 
 void Matcher::Stream::close(std::vector<Match>& out) {
   if (stream_ == nullptr) return;
-  hs_scratch_t* scratch = thread_scratch.for_db(matcher_->stream_db_, matcher_->serial_ * 2 + 1);
+  hs_scratch_t* scratch = thread_scratch(matcher_->stream_db_, matcher_->stream_serial_);
   hs_close_stream(stream_, scratch, on_match, &out);
   stream_ = nullptr;
 }

@@ -2,9 +2,11 @@
 //
 // Build one Matcher when a config loads (compiling costs milliseconds), then share it: scan() and
 // open_stream() are const and thread-safe. Each thread keeps its own Hyperscan scratch space
-// (thread_local, grown with hs_alloc_scratch for every database it meets), so nothing is locked.
+// (thread_scratch(): thread_local, grown for every database it meets), so nothing is locked.
 // Every match reports its pattern id, its end and its leftmost start (HS_FLAG_SOM_LEFTMOST): a
 // pattern that matches at several end offsets (`\d{12,19}` on 16 digits) yields one Match per end.
+// Tracking starts is what makes a pattern without a literal prefix slow (an e-mail pattern scans
+// at ~300 MB/s with starts and at GB/s without), so a pattern may opt out (leftmost_start false).
 // The constructor throws std::invalid_argument naming the pattern that Hyperscan rejects.
 #pragma once
 
@@ -16,6 +18,7 @@
 #include <vector>
 
 struct hs_database;
+struct hs_scratch;
 struct hs_stream;
 
 namespace kt::scan {
@@ -25,7 +28,20 @@ struct Pattern {
   unsigned id = 0;        // reported in Match::id; several patterns may share an id
   bool caseless = false;  // HS_FLAG_CASELESS
   bool dot_all = false;   // HS_FLAG_DOTALL: '.' also matches '\n'
+  bool leftmost_start = true;  // false: Match::start is not computed (reported as 0)
 };
+
+// The longest text `pattern` can match, in bytes; SIZE_MAX when unbounded. Throws
+// std::invalid_argument when Hyperscan rejects the pattern.
+std::size_t max_match_width(const Pattern& pattern);
+
+// A number that identifies one compiled Hyperscan database for thread_scratch(); never reused.
+std::uint64_t new_database_serial();
+
+// This thread's Hyperscan scratch space, fitted to `db` (identified by `serial`). One scratch per
+// thread serves every database; hs_alloc_scratch only runs for a database this thread has not
+// met recently, so a scan allocates nothing. Throws std::bad_alloc when it cannot grow.
+hs_scratch* thread_scratch(const hs_database* db, std::uint64_t serial);
 
 struct Match {
   unsigned id = 0;
@@ -73,7 +89,8 @@ class Matcher {
   hs_database* block_db_ = nullptr;
   hs_database* stream_db_ = nullptr;
   std::size_t pattern_count_ = 0;
-  std::uint64_t serial_;  // identifies this matcher's databases in per-thread scratch caches
+  std::uint64_t block_serial_ = 0;   // thread_scratch() keys
+  std::uint64_t stream_serial_ = 0;
 };
 
 }  // namespace kt::scan

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -24,6 +25,36 @@ TEST(Matcher, ReportsIdStartAndEveryEnd) {
   EXPECT_EQ(out[3].id, 9u);
   EXPECT_EQ(out[3].start, 8u);
   EXPECT_EQ(out[3].end, 11u);
+}
+
+TEST(Matcher, PatternWithoutLeftmostStartReportsEndsOnly) {
+  Pattern digits{R"(\d{3,4})", 7};
+  digits.leftmost_start = false;
+  Matcher m({digits, Pattern{"abc", 9}});
+  std::vector<Match> out;
+  m.scan("x 12345 abc", out);
+  ASSERT_EQ(out.size(), 4u);
+  EXPECT_EQ(out[0].start, 0u);
+  EXPECT_EQ(out[0].end, 5u);
+  EXPECT_EQ(out[2].end, 7u);
+  EXPECT_EQ(out[3].start, 8u);  // the other pattern keeps its start
+}
+
+TEST(Matcher, MaxMatchWidth) {
+  EXPECT_EQ(max_match_width(Pattern{R"(\d{3,4})", 0}), 4u);
+  EXPECT_EQ(max_match_width(Pattern{R"(ab(?:cd)?)", 0}), 4u);
+  EXPECT_EQ(max_match_width(Pattern{R"(a+b)", 0}), SIZE_MAX);
+  EXPECT_THROW(max_match_width(Pattern{"(unclosed", 0}), std::invalid_argument);
+}
+
+TEST(Matcher, ThreadScratchIsReusedPerDatabase) {
+  Matcher a({Pattern{"abc", 1}});
+  Matcher b({Pattern{R"([a-z]+@[a-z]+\.com)", 1}});
+  std::vector<Match> out;
+  a.scan("abc", out);
+  b.scan("bob@example.com", out);  // grows the one scratch of this thread for b
+  a.scan("abc abc", out);
+  EXPECT_EQ(out.size(), 4u);
 }
 
 TEST(Matcher, BadPatternNamesIt) {
