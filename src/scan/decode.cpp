@@ -1,12 +1,13 @@
 // decode.cpp — see decode.h.
 #include "scan/decode.h"
 
+#include <array>
 #include <cstdint>
 
 namespace kt::scan {
 namespace {
 
-int base64_value(char c) {
+constexpr int base64_value(char c) {
   if (c >= 'A' && c <= 'Z') return c - 'A';
   if (c >= 'a' && c <= 'z') return c - 'a' + 26;
   if (c >= '0' && c <= '9') return c - '0' + 52;
@@ -15,7 +16,7 @@ int base64_value(char c) {
   return -1;
 }
 
-int hex_value(char c) {
+constexpr int hex_value(char c) {
   if (c >= '0' && c <= '9') return c - '0';
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
   if (c >= 'A' && c <= 'F') return c - 'A' + 10;
@@ -23,7 +24,6 @@ int hex_value(char c) {
 }
 
 bool is_hex_digit(char c) { return hex_value(c) >= 0; }
-bool is_base64_char(char c) { return base64_value(c) >= 0 || c == '='; }
 
 // Standard and URL-safe alphabets, padding optional.
 std::string decode_base64(std::string_view in) {
@@ -73,34 +73,57 @@ struct Candidate {
   std::string_view run;
 };
 
+// Character classes of the candidate scan, one table lookup per byte.
+enum : std::uint8_t {
+  kBase64 = 1,  // base64 alphabet (both variants) or '=' padding
+  kHex = 2,
+  kLower = 4,
+  kUpper = 8,
+  kRunEnd = 16,  // whitespace and quotes end a run
+};
+constexpr std::array<std::uint8_t, 256> kClass = [] {
+  std::array<std::uint8_t, 256> t{};
+  for (int c = 0; c < 256; ++c) {
+    char ch = static_cast<char>(c);
+    std::uint8_t k = 0;
+    if (base64_value(ch) >= 0 || ch == '=') k |= kBase64;
+    if (hex_value(ch) >= 0) k |= kHex;
+    if (ch >= 'a' && ch <= 'z') k |= kLower;
+    if (ch >= 'A' && ch <= 'Z') k |= kUpper;
+    if (ch == ' ' || ch == '\n' || ch == '\t' || ch == '"' || ch == '\'' || ch == '\r') k |= kRunEnd;
+    t[c] = k;
+  }
+  return t;
+}();
+
+std::uint8_t class_of(char c) { return kClass[static_cast<unsigned char>(c)]; }
+
 // Splits `text` into maximal runs of each alphabet and yields the plausible ones in order.
 std::vector<Candidate> find_candidates(std::string_view text, std::size_t min_length) {
   std::vector<Candidate> found;
   std::size_t i = 0;
   while (i < text.size()) {
-    if (!is_base64_char(text[i]) && text[i] != '%') {
+    if ((class_of(text[i]) & kBase64) == 0 && text[i] != '%') {
       ++i;
       continue;
     }
     // A run of non-space characters that may hold an encoding.
     std::size_t end = i;
-    bool all_hex = true, all_b64 = true;
+    std::uint8_t all = 0xff, any = 0;
     int escapes = 0;
-    bool lower = false, upper = false;
-    while (end < text.size() && text[end] != ' ' && text[end] != '\n' && text[end] != '\t' &&
-           text[end] != '"' && text[end] != '\'' && text[end] != '\r') {
-      char c = text[end];
-      if (c == '%' && end + 2 < text.size() && is_hex_digit(text[end + 1]) &&
-          is_hex_digit(text[end + 2])) {
+    for (; end < text.size(); ++end) {
+      std::uint8_t k = class_of(text[end]);
+      if ((k & kRunEnd) != 0) break;
+      if (text[end] == '%' && end + 2 < text.size() && (class_of(text[end + 1]) & kHex) != 0 &&
+          (class_of(text[end + 2]) & kHex) != 0) {
         ++escapes;
       }
-      all_hex = all_hex && is_hex_digit(c);
-      all_b64 = all_b64 && is_base64_char(c);
-      lower = lower || (c >= 'a' && c <= 'z');
-      upper = upper || (c >= 'A' && c <= 'Z');
-      ++end;
+      all &= k;
+      any |= k;
     }
     std::string_view run = text.substr(i, end - i);
+    i = end + 1;
+    if (run.size() < min_length) continue;  // trimming below only shortens it
     // Trailing sentence punctuation is not part of an encoding.
     while (!run.empty() && (run.back() == '.' || run.back() == ',' || run.back() == ')' ||
                             run.back() == ';' || run.back() == ':')) {
@@ -109,13 +132,12 @@ std::vector<Candidate> find_candidates(std::string_view text, std::size_t min_le
     if (run.size() >= min_length) {
       if (escapes >= 3) {
         found.push_back({Encoding::url, run});
-      } else if (all_hex && run.size() % 2 == 0) {
+      } else if ((all & kHex) != 0 && run.size() % 2 == 0) {
         found.push_back({Encoding::hex, run});
-      } else if (all_b64 && lower && upper) {
+      } else if ((all & kBase64) != 0 && (any & kLower) != 0 && (any & kUpper) != 0) {
         found.push_back({Encoding::base64, run});
       }
     }
-    i = end + 1;
   }
   return found;
 }

@@ -7,6 +7,7 @@
 #include <unicode/unistr.h>
 #include <unicode/uspoof.h>
 
+#include <array>
 #include <memory>
 #include <unordered_map>
 #include <vector>
@@ -14,14 +15,23 @@
 namespace kt::scan {
 namespace {
 
+// Printable ASCII plus tab, newline and carriage return: the text the ASCII fast path handles.
+constexpr std::array<bool, 256> kPlainAscii = [] {
+  std::array<bool, 256> t{};
+  for (int c = 0x20; c < 0x7f; ++c) t[c] = true;
+  t['\n'] = t['\t'] = t['\r'] = true;
+  return t;
+}();
+
 bool is_plain_ascii(std::string_view s) {
-  for (unsigned char c : s) {
-    if (c >= 0x7f || (c < 0x20 && c != '\n' && c != '\t' && c != '\r')) return false;
-  }
-  return true;
+  bool plain = true;  // no early exit: the loop stays branch-free and vectorises
+  for (unsigned char c : s) plain &= kPlainAscii[c];
+  return plain;
 }
 
-char ascii_lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
+constexpr char ascii_lower(char c) {
+  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
+}
 bool is_ascii_letter(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 
 // Appends `c` to `out`, folding whitespace into single spaces (no leading space).
@@ -182,8 +192,9 @@ bool is_edge_punct(char c) {
          c == '\'' || c == '(' || c == ')';
 }
 
-// "r3v34l" -> "reveal": a token of letters and leet characters with at least one of each.
-bool fold_leet_token(std::string& token) {
+// The core of a leet token (edge punctuation trimmed): letters and leet characters with at
+// least one of each ("r3v34l"). Empty when `token` is not one.
+std::string_view leet_core(std::string_view token) {
   std::size_t b = 0, e = token.size();
   while (b < e && is_edge_punct(token[b])) ++b;
   while (e > b && is_edge_punct(token[e - 1])) --e;
@@ -195,33 +206,98 @@ bool fold_leet_token(std::string& token) {
     } else if (is_leet_char(c)) {
       leet = true;
     } else {
-      return false;
+      return {};
     }
   }
-  if (!letter || !leet) return false;
-  for (std::size_t i = b; i < e; ++i) token[i] = leet_letter(token[i]);
+  if (!letter || !leet) return {};
+  return token.substr(b, e - b);
+}
+
+// "r3v34l" -> "reveal".
+bool fold_leet_token(std::string& token) {
+  std::string_view core = leet_core(token);
+  if (core.empty()) return false;
+  for (std::size_t i = core.data() - token.data(); i < core.data() - token.data() + core.size();
+       ++i) {
+    token[i] = leet_letter(token[i]);
+  }
   return true;
 }
 
-// "i-g-n-o-r-e" / "i.g.n.o.r.e" -> "ignore": single letters joined by one separator, 4 or more.
-bool join_separated_letters(std::string& token) {
-  if (token.size() < 7) return false;
+// Single letters joined by one separator, 4 or more ("i-g-n-o-r-e", "i.g.n.o.r.e").
+bool is_separated_letters(std::string_view token) {
+  if (token.size() < 7 || token.size() % 2 == 0) return false;
   for (std::size_t i = 0; i < token.size(); ++i) {
     bool ok = (i % 2 == 0) ? is_ascii_letter(token[i])
                            : (token[i] == '-' || token[i] == '.' || token[i] == '_' ||
                               token[i] == '*');
     if (!ok) return false;
   }
-  if (token.size() % 2 == 0) return false;
+  return true;
+}
+
+// "i-g-n-o-r-e" -> "ignore".
+bool join_separated_letters(std::string& token) {
+  if (!is_separated_letters(token)) return false;
   std::string joined;
   for (std::size_t i = 0; i < token.size(); i += 2) joined.push_back(token[i]);
   token = std::move(joined);
   return true;
 }
 
+// True when fold_leetspeak() would change `text`: a token it folds or joins, or a run of four or
+// more one-letter tokens. Allocation-free, so that text without leetspeak costs one read.
+bool has_leetspeak(std::string_view text) {
+  // Only a token holding a leet character or a letter separator can be folded or joined.
+  static constexpr std::array<bool, 256> kSpecial = [] {
+    std::array<bool, 256> t{};
+    for (char c : std::string_view("0134578@$-._*")) t[static_cast<unsigned char>(c)] = true;
+    return t;
+  }();
+  std::size_t single_letters = 0;
+  for (std::size_t i = 0;; ++i) {
+    std::size_t begin = i;
+    bool special = false;
+    for (; i < text.size() && text[i] != ' '; ++i) {
+      special |= kSpecial[static_cast<unsigned char>(text[i])];
+    }
+    std::string_view token = text.substr(begin, i - begin);
+    if (special && (is_separated_letters(token) || !leet_core(token).empty())) return true;
+    single_letters = token.size() == 1 && is_ascii_letter(token[0]) ? single_letters + 1 : 0;
+    if (single_letters >= 4) return true;
+    if (i >= text.size()) return false;
+  }
+}
+
+// Lower case, whitespace runs folded to one space, no leading or trailing space.
+void normalize_ascii(std::string_view ascii, std::string& out) {
+  static constexpr std::array<char, 256> kFolded = [] {  // lower case; whitespace -> '\0'
+    std::array<char, 256> t{};
+    for (int c = 0; c < 256; ++c) t[c] = ascii_lower(static_cast<char>(c));
+    t[' '] = t['\n'] = t['\t'] = t['\r'] = '\0';
+    return t;
+  }();
+  out.resize(ascii.size());
+  char* const first = out.data();
+  char* w = first;
+  bool space = false;  // a space is owed before the next character
+  for (char c : ascii) {
+    char f = kFolded[static_cast<unsigned char>(c)];
+    if (f == '\0') {
+      space = w != first;
+      continue;
+    }
+    if (space) *w++ = ' ';
+    space = false;
+    *w++ = f;
+  }
+  out.resize(static_cast<std::size_t>(w - first));
+}
+
 }  // namespace
 
 bool fold_leetspeak(std::string& text) {
+  if (!has_leetspeak(text)) return false;
   std::vector<std::string> tokens;
   std::size_t start = 0;
   while (start <= text.size()) {
@@ -256,9 +332,7 @@ bool fold_leetspeak(std::string& text) {
 Normalized normalize(std::string_view utf8, const NormalizeOptions& options) {
   Normalized result;
   if (is_plain_ascii(utf8)) {
-    result.text.reserve(utf8.size());
-    for (char c : utf8) append_collapsing(result.text, ascii_lower(c));
-    trim_trailing_space(result.text);
+    normalize_ascii(utf8, result.text);
   } else {
     result = normalize_unicode(utf8, options);
   }

@@ -66,6 +66,22 @@ TEST(Normalize, LetterSpacedWordsAreJoined) {
   EXPECT_EQ(plain, "e.g. a b c is fine");
 }
 
+TEST(Normalize, AsciiEdgesAndWhitespaceOnlyInput) {
+  EXPECT_EQ(normalize(" \t\r\n ").text, "");
+  EXPECT_EQ(normalize("\n\nA\tB\n").text, "a b");
+}
+
+TEST(Normalize, TextWithoutLeetspeakIsLeftByteForByte) {
+  // Digits, separators and one-letter words that fold_leetspeak must not touch.
+  std::string t = "  v2 costs $12.50 in 2024, e.g. a b c d-e 3.14 x_y  ";
+  std::string before = t;
+  EXPECT_FALSE(fold_leetspeak(t));
+  EXPECT_EQ(t, before);
+  std::string run = "  a b c d";  // four one-letter words: joined, leading spaces dropped
+  EXPECT_TRUE(fold_leetspeak(run));
+  EXPECT_EQ(run, "abcd");
+}
+
 TEST(Normalize, InvalidUtf8DoesNotCrash) {
   auto n = normalize(std::string("abc\xff\xfe def"));
   EXPECT_NE(n.text.find("abc"), std::string::npos);
