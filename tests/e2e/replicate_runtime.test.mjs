@@ -9,7 +9,10 @@ import OpenAI from 'openai';
 import { ROOT, waitForHttp, startGateway } from './lib/harness.mjs';
 import { startMock } from './lib/mock.mjs';
 
-const env = { REPLICATE_API_TOKEN: 'r8_e2eRuntimeToken987654321', OPENAI_API_KEY: 'sk-e2e-runtime-unused-0001' };
+const env = {
+  REPLICATE_API_TOKEN: 'r8_e2eRuntimeToken987654321',
+  OPENAI_API_KEY: 'sk-e2e-runtime-unused-0001',
+};
 const LLAMA = 'meta/llama-3.3-70b-instruct';
 const FLUX = 'black-forest-labs/flux-schnell';
 const SD35 = 'stability-ai/stable-diffusion-3.5-large';
@@ -43,7 +46,9 @@ before(async () => {
   const upstream = ['--upstream', mock.replicateBase];
   runtime = await startGateway({ config: RUNTIME_CONFIG, env, args: upstream });
   seed = await startGateway({ configPath: path.join(ROOT, 'examples/replicate.yaml'), env, args: upstream });
-  for (const gw of [runtime, seed]) await waitForHttp(`${gw.base}/readyz`, { proc: gw.proc });
+  for (const gw of [runtime, seed]) {
+    await waitForHttp(`${gw.base}/readyz`, { proc: gw.proc, timeoutMs: 30000 });
+  }
 });
 beforeEach(async () => { await mock.clearFaults(); }); // a failed test leaves none behind
 after(async () => {
@@ -68,10 +73,12 @@ async function waitFor(check, timeoutMs, what) {
 }
 
 // The image format the bytes start with, or null.
+const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 function imageKind(bytes) {
-  if (bytes.length >= 8 && bytes.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))) return 'png';
+  if (bytes.length >= 8 && bytes.subarray(0, 8).equals(PNG_SIGNATURE)) return 'png';
   if (bytes.length >= 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) return 'jpeg';
-  if (bytes.length >= 12 && bytes.toString('latin1', 0, 4) === 'RIFF' && bytes.toString('latin1', 8, 12) === 'WEBP') return 'webp';
+  const riff = bytes.length >= 12 && bytes.toString('latin1', 0, 4) === 'RIFF';
+  if (riff && bytes.toString('latin1', 8, 12) === 'WEBP') return 'webp';
   return null;
 }
 
@@ -134,7 +141,9 @@ test('client disconnect mid-stream cancels the prediction within a second', asyn
 test('images: flux-schnell url and b64_json', async () => {
   await mock.clearRequests();
   const c = client(runtime);
-  const byUrl = await c.images.generate({ model: FLUX, prompt: 'a red fox in the snow', response_format: 'url' });
+  const byUrl = await c.images.generate({
+    model: FLUX, prompt: 'a red fox in the snow', response_format: 'url',
+  });
   assert.equal(byUrl.data.length, 1);
   const file = await fetch(byUrl.data[0].url);
   assert.equal(file.status, 200);
@@ -173,9 +182,11 @@ test('addressing: a versioned model goes to /v1/predictions, a deployment to its
   const c = client(runtime);
   const v = await c.chat.completions.create(ask(VERSIONED, 'hi from a pinned version'));
   assert.equal(v.choices[0].message.content, 'Hello! You said: hi from a pinned version');
-  const versionCreates = (await mock.requests('/v1/predictions')).filter((q) => q.method === 'POST' && q.path === '/v1/predictions');
+  const versionCreates = (await mock.requests('/v1/predictions'))
+    .filter((q) => q.method === 'POST' && q.path === '/v1/predictions');
   assert.equal(versionCreates.length, 1);
-  assert.ok([COMMUNITY_VERSION, VERSIONED].includes(versionCreates[0].body.version), versionCreates[0].body.version);
+  const version = versionCreates[0].body.version;
+  assert.ok([COMMUNITY_VERSION, VERSIONED].includes(version), `version in the body: ${version}`);
 
   const d = await c.chat.completions.create(ask(DEPLOYMENT, 'hi from a deployment'));
   assert.equal(d.choices[0].message.content, 'Hello! You said: hi from a deployment');
@@ -183,7 +194,7 @@ test('addressing: a versioned model goes to /v1/predictions, a deployment to its
   assert.ok(d.usage.completion_tokens > 0);
 });
 
-test('errors: unknown model → 404 model_not_found, 422 with detail, failed prediction → 502', async () => {
+test('errors: unknown model → 404 model_not_found, 422 with detail, failure → 502', async () => {
   const c = client(runtime);
   await assert.rejects(c.chat.completions.create(ask(UNKNOWN, 'anyone?')), (e) => {
     assert.ok(e instanceof OpenAI.NotFoundError, e.constructor.name);

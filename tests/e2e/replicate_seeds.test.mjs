@@ -13,7 +13,10 @@ import { KT_BIN, ROOT, waitForHttp, startGateway, tempDir, writeTemp } from './l
 import { startMock } from './lib/mock.mjs';
 
 const run = promisify(execFile);
-const env = { REPLICATE_API_TOKEN: 'r8_e2eSeedToken0123456789', OPENAI_API_KEY: 'sk-e2e-seed-openai-0123456789' };
+const env = {
+  REPLICATE_API_TOKEN: 'r8_e2eSeedToken0123456789',
+  OPENAI_API_KEY: 'sk-e2e-seed-openai-0123456789',
+};
 const LLAMA = 'meta/llama-3.3-70b-instruct';
 const FINE_TUNE = 'your-org/your-fine-tuned-model';
 const SEEDS = [
@@ -36,7 +39,7 @@ async function gateway(file, { overlay } = {}) {
   const gw = await startGateway({
     configPath: seedPath(file), env, args: [...extra, '--upstream', mock.replicateBase],
   });
-  await waitForHttp(`${gw.base}/readyz`, { proc: gw.proc });
+  await waitForHttp(`${gw.base}/readyz`, { proc: gw.proc, timeoutMs: 30000 });
   return gw;
 }
 
