@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdint>
 #include <map>
 #include <stdexcept>
 
@@ -47,6 +48,8 @@ struct RuleSpec {
   bool caseless;
 };
 
+// No rule pattern holds an anchor or a word boundary: whether a match is one depends only on its
+// own bytes, so a rescan of any stretch of text that holds it finds it with the same start.
 const std::vector<RuleSpec>& rule_specs() {
   static const std::vector<RuleSpec> specs = {
       {kEmail, PiiEntity::email,
@@ -136,30 +139,31 @@ bool is_token_char(char c) { return is_alnum(c) || c == '_' || c == '-'; }
 char at(std::string_view t, std::size_t i) { return i < t.size() ? t[i] : '\0'; }
 char before(std::string_view t, std::size_t b) { return b > 0 ? t[b - 1] : '\0'; }
 
+char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+
+// True when `word` (lower case) is at text[p], ignoring ASCII case.
+bool word_at(std::string_view text, std::size_t p, std::string_view word) {
+  for (std::size_t i = 0; i < word.size(); ++i) {
+    if (lower(text[p + i]) != word[i]) return false;
+  }
+  return true;
+}
+
 // Distance from `begin` back to the nearest context word that starts a word ("tel" in "hotel"
-// does not count) within kContextWindow bytes; npos when there is none.
+// does not count; the window's first byte counts as a word start) and ends within the
+// kContextWindow bytes before `begin`; npos when there is none. Walks back from `begin`, so the
+// first word found is the nearest.
 template <std::size_t N>
 std::size_t context_distance(std::string_view text, std::size_t begin,
                              const std::string_view (&words)[N]) {
   std::size_t from = begin > kContextWindow ? begin - kContextWindow : 0;
-  char buf[kContextWindow];
-  std::size_t n = begin - from;
-  for (std::size_t i = 0; i < n; ++i) {
-    char c = text[from + i];
-    buf[i] = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-  }
-  std::string_view window(buf, n);
-  std::size_t best = std::string_view::npos;
-  for (std::string_view w : words) {
-    for (std::size_t p = window.rfind(w); p != std::string_view::npos;
-         p = p == 0 ? std::string_view::npos : window.rfind(w, p - 1)) {
-      if (p == 0 || !is_alpha(window[p - 1])) {
-        best = std::min(best, n - p);
-        break;
-      }
+  for (std::size_t p = begin; p-- > from;) {
+    if (p > from && is_alpha(text[p - 1])) continue;
+    for (std::string_view w : words) {
+      if (w.size() <= begin - p && word_at(text, p, w)) return begin - p;
     }
   }
-  return best;
+  return std::string_view::npos;
 }
 
 template <std::size_t N>
@@ -245,6 +249,134 @@ bool card_valid(std::string_view t, std::size_t b, std::size_t e, Rule rule) {
 
 bool token_bounded(std::string_view t, std::size_t b, std::size_t e) {
   return !is_token_char(before(t, b)) && !is_token_char(at(t, e));
+}
+
+// ---- Leftmost starts found by walking back from a match end ----
+// Each function below takes the end `e` of a match Hyperscan reported for its rule (so a match
+// does end there) and returns the leftmost start of the matches ending at `e`, exactly as
+// HS_FLAG_SOM_LEFTMOST would, from the rule's shape alone.
+
+constexpr std::size_t kNone = std::string_view::npos;
+
+bool is_digit_sep(char c) { return c == ' ' || c == '.' || c == '-'; }
+
+// Length of the run of digits that ends at `e`.
+std::size_t digits_before(std::string_view t, std::size_t e) {
+  std::size_t b = e;
+  while (b > 0 && is_digit(t[b - 1])) --b;
+  return e - b;
+}
+
+// kEmail: local-part '@' domain, and neither part holds an '@'. The match's '@' is the last one
+// before `e`; the leftmost start is where the run of local-part characters before it begins.
+std::size_t email_start(std::string_view t, std::size_t e) {
+  std::size_t b = t.rfind('@', e - 1);
+  while (b > 0 && (is_alnum(t[b - 1]) || t[b - 1] == '.' || t[b - 1] == '_' || t[b - 1] == '%' ||
+                   t[b - 1] == '+' || t[b - 1] == '-')) {
+    --b;
+  }
+  return b;
+}
+
+// kIpv4: \d{1,3}(?:\.\d{1,3}){3}. The last three groups are whole digit runs between dots; the
+// first is at most three digits of the run before the first dot.
+std::size_t ipv4_start(std::string_view t, std::size_t e) {
+  std::size_t p = e;
+  for (int group = 0; group < 3; ++group) p -= digits_before(t, p) + 1;
+  return p - std::min<std::size_t>(digits_before(t, p), 3);
+}
+
+// kCardGrouped: \d{4}[ \-]\d{4,6}[ \-]\d{4,5}(?:[ \-]\d{1,4}){0,2}. Every group but the first is
+// a whole digit run between separators; the leftmost start uses as many groups as fit.
+std::size_t card_grouped_start(std::string_view t, std::size_t e) {
+  std::array<std::size_t, 5> run_end{}, run_len{};  // digit runs back from `e`
+  std::size_t runs = 0;
+  for (std::size_t p = e; runs < 5;) {
+    run_end[runs] = p;
+    run_len[runs] = digits_before(t, p);
+    p -= run_len[runs++];
+    if (p < 2 || (t[p - 1] != ' ' && t[p - 1] != '-') || !is_digit(t[p - 2])) break;
+    --p;
+  }
+  for (std::size_t k = runs; k >= 3; --k) {  // k groups: run k-1 is the first group
+    auto len_in = [&](std::size_t run, std::size_t lo, std::size_t hi) {
+      return run_len[run] >= lo && run_len[run] <= hi;
+    };
+    bool fits = run_len[k - 1] >= 4 && len_in(k - 2, 4, 6) && len_in(k - 3, 4, 5);
+    for (std::size_t tail = 0; tail + 3 < k; ++tail) fits = fits && len_in(tail, 1, 4);
+    if (fits) return run_end[k - 1] - 4;
+  }
+  return e;  // unreachable for a reported match
+}
+
+// The groups of kPhoneNational without the extension, ending at `e`:
+// (?:\(\d{1,5}\) ?|\d{1,5}[ .\-])(?:\d{1,8}[ .\-]){0,5}\d{2,8}. Walking back over whole-run
+// middle groups, each step further left; the deepest place a head group fits is the leftmost.
+std::size_t national_groups_start(std::string_view t, std::size_t e) {
+  std::size_t last = digits_before(t, e);
+  if (last < 2 || last > 8) return kNone;
+  std::size_t q = e - last, best = kNone;
+  for (int middle = 0; q >= 2; ++middle) {
+    char c = t[q - 1];
+    std::size_t run = digits_before(t, q - 1);
+    if (is_digit_sep(c) && run >= 1) best = q - 1 - std::min<std::size_t>(run, 5);
+    // "(123)" or "(123) " as the head group.
+    std::size_t close = c == ')' ? q - 1 : (c == ' ' && t[q - 2] == ')') ? q - 2 : kNone;
+    if (close != kNone) {
+      std::size_t in = digits_before(t, close);
+      if (in >= 1 && in <= 5 && close > in && t[close - in - 1] == '(') best = close - in - 1;
+    }
+    if (middle == 5 || !is_digit_sep(c) || run < 1 || run > 8) break;
+    q -= 1 + run;
+  }
+  return best;
+}
+
+// kPhoneNational: the groups, then optionally ` ?(?:x|ext\.?) ?\d{1,6}`. The extension's
+// digits are the whole run before `e`; the separators and the keyword are fixed by the bytes.
+std::size_t national_start(std::string_view t, std::size_t e) {
+  std::size_t best = national_groups_start(t, e);
+  std::size_t digits = digits_before(t, e);
+  if (digits < 1 || digits > 6) return best;
+  std::size_t p = e - digits;
+  if (p > 0 && t[p - 1] == ' ') --p;
+  if (p >= 1 && t[p - 1] == 'x') {
+    p -= 1;
+  } else if (p >= 3 && t.substr(p - 3, 3) == "ext") {
+    p -= 3;
+  } else if (p >= 4 && t.substr(p - 4, 4) == "ext.") {
+    p -= 4;
+  } else {
+    return best;
+  }
+  if (p > 0 && t[p - 1] == ' ') --p;
+  return std::min(best, national_groups_start(t, p));
+}
+
+// The rules whose starts walk_back_start() finds: the ones that match most often in text.
+bool walks_back(Rule rule) {
+  switch (rule) {
+    case kEmail: case kPhoneIntl: case kPhoneNational: case kPhonePlain: case kCardPlain:
+    case kCardGrouped: case kSsnSeparated: case kSsnPlain: case kIpv4: case kNpi: return true;
+    default: return false;
+  }
+}
+
+// The leftmost start of a match of `rule` (walks_back) ending at `e`.
+std::size_t walk_back_start(Rule rule, std::string_view t, std::size_t e) {
+  switch (rule) {
+    case kEmail: return email_start(t, e);
+    case kPhoneIntl: return t.rfind('+', e - 1);  // the pattern's only '+' is its first byte
+    case kPhoneNational: return national_start(t, e);
+    case kPhonePlain: return e - std::min<std::size_t>(digits_before(t, e), 12);
+    case kCardPlain: return e - std::min<std::size_t>(digits_before(t, e), 19);
+    case kCardGrouped: return card_grouped_start(t, e);
+    case kSsnSeparated: return e - 11;
+    case kSsnPlain: return e - 9;
+    case kIpv4: return ipv4_start(t, e);
+    case kNpi: return e - 10;
+    default: return e;
+  }
 }
 
 bool email_valid(std::string_view t, std::size_t b, std::size_t e) {
@@ -396,12 +528,22 @@ PiiScanner::PiiScanner(const PiiScanOptions& options) {
   mrn_on_ = on[static_cast<std::size_t>(PiiEntity::mrn)];
   plan_on_ = on[static_cast<std::size_t>(PiiEntity::health_plan_id)];
 
-  std::vector<Pattern> patterns;
+  std::vector<Pattern> patterns, windowed;
+  width_.assign(kRuleCount, 0);
   for (const RuleSpec& spec : rule_specs()) {
     bool active = spec.rule == kHealthId ? (mrn_on_ || plan_on_)
                                          : on[static_cast<std::size_t>(spec.entity)];
     if (!active) continue;
-    patterns.push_back(Pattern{spec.regex, spec.rule, spec.caseless, false});
+    Pattern p{spec.regex, spec.rule, spec.caseless, false};
+    std::size_t width = walks_back(spec.rule) ? 0 : max_match_width(p);
+    if (width != SIZE_MAX) {
+      if (width != 0) {
+        width_[spec.rule] = width;
+        windowed.push_back(p);  // with start tracking
+      }
+      p.leftmost_start = false;
+    }
+    patterns.push_back(std::move(p));
   }
   for (std::size_t i = 0; i < options.custom_patterns.size(); ++i) {
     // Compiled alone first so that an error names the user's pattern, not the set.
@@ -418,6 +560,42 @@ PiiScanner::PiiScanner(const PiiScanOptions& options) {
                                false, false});
   }
   matcher_ = std::make_unique<Matcher>(patterns);
+  window_matcher_ = std::make_unique<Matcher>(windowed);
+}
+
+// Replaces the windowed rules' matches (ends only) by a rescan, with starts, of the merged
+// windows [end - width, end]. Exact: the leftmost match that ends at `end` lies in its window,
+// every window lies in one merged stretch, and any match found in a stretch is a match of the
+// text (rule_specs() has no anchors), so each (rule, end) is reported once with its true start.
+void PiiScanner::rescan_windows(std::string_view text, std::vector<Match>& matches) const {
+  thread_local std::vector<std::pair<std::size_t, std::size_t>> windows;
+  windows.clear();
+  std::size_t kept = 0;
+  for (const Match& m : matches) {
+    std::size_t width = m.id < width_.size() ? width_[m.id] : 0;
+    if (width == 0) {
+      matches[kept++] = m;
+    } else {
+      windows.emplace_back(m.end > width ? m.end - width : 0, m.end);
+    }
+  }
+  matches.resize(kept);
+  if (windows.empty()) return;
+  std::sort(windows.begin(), windows.end());
+  thread_local std::vector<Match> found;
+  for (std::size_t i = 0; i < windows.size();) {
+    std::size_t begin = windows[i].first, end = windows[i].second;
+    for (++i; i < windows.size() && windows[i].first <= end; ++i) {
+      end = std::max(end, windows[i].second);
+    }
+    found.clear();
+    window_matcher_->scan(text.substr(begin, end - begin), found);
+    for (Match m : found) {
+      m.start += begin;
+      m.end += begin;
+      matches.push_back(m);
+    }
+  }
 }
 
 void PiiScanner::candidates(std::string_view text, std::vector<PiiSpan>& out) const {
@@ -426,6 +604,12 @@ void PiiScanner::candidates(std::string_view text, std::vector<PiiSpan>& out) co
   matches.clear();
   matcher_->scan(text, matches);
   if (matches.empty()) return;
+  rescan_windows(text, matches);
+  for (Match& m : matches) {
+    if (m.id < kRuleCount && walks_back(static_cast<Rule>(m.id))) {
+      m.start = walk_back_start(static_cast<Rule>(m.id), text, m.end);
+    }
+  }
   // Per (rule, start) the longest confirmed end wins; CVV runs last (it needs the cards).
   std::sort(matches.begin(), matches.end(), [](const Match& a, const Match& b) {
     bool acvv = a.id == kCvv, bcvv = b.id == kCvv;

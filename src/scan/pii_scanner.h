@@ -72,7 +72,16 @@ class PiiScanner {
   static constexpr std::size_t kLookbehind = 256;
 
  private:
+  void rescan_windows(std::string_view text, std::vector<Match>& matches) const;
+
+  // Start tracking (SOM) is what makes a scan slow, so the pass over the whole text tracks starts
+  // only for the unbounded token rules, which begin with a literal. The frequent rules (e-mail,
+  // phones, cards, SSN, IPv4, NPI) find their starts by walking back from the match end; the
+  // other rules match at most width_[rule] bytes and get their starts from window_matcher_, run
+  // only over the windows before their match ends.
   std::unique_ptr<Matcher> matcher_;
+  std::unique_ptr<Matcher> window_matcher_;
+  std::vector<std::size_t> width_;  // by rule id; 0 for a rule whose start is not windowed
   bool mrn_on_ = false;
   bool plan_on_ = false;
 };

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -34,6 +35,31 @@ const PiiScanner& default_scanner() {
 }
 std::vector<Found> find_all(std::string_view text) { return find_all(default_scanner(), text); }
 using V = std::vector<Found>;
+
+// Starts of the frequent rules are found by walking back from the match end (no Hyperscan start
+// tracking); these are the longest candidates at each leftmost start.
+TEST(PiiScanner, CandidatesStartWhereTheLongestMatchStarts) {
+  auto candidates = [](std::string_view text) {
+    std::vector<PiiSpan> spans;
+    default_scanner().candidates(text, spans);
+    std::vector<Found> out;
+    for (const PiiSpan& sp : spans) {
+      out.push_back({std::string(pii_entity_name(sp.entity)),
+                     std::string(text.substr(sp.begin, sp.end - sp.begin))});
+    }
+    return out;
+  };
+  auto has = [](const std::vector<Found>& v, const Found& f) {
+    return std::find(v.begin(), v.end(), f) != v.end();
+  };
+  auto c = candidates("tel (555) 123-4567 ext. 89, or a.b+c.d@mail.example.org");
+  EXPECT_TRUE(has(c, {"PHONE", "(555) 123-4567 ext. 89"})) << ::testing::PrintToString(c);
+  EXPECT_TRUE(has(c, {"EMAIL", "a.b+c.d@mail.example.org"})) << ::testing::PrintToString(c);
+  c = candidates("card 4111-1111-1111-1111 now, host 10.20.30.40; call +44 20 7946 0958");
+  EXPECT_TRUE(has(c, {"CREDIT_CARD", "4111-1111-1111-1111"})) << ::testing::PrintToString(c);
+  EXPECT_TRUE(has(c, {"IP_ADDRESS", "10.20.30.40"})) << ::testing::PrintToString(c);
+  EXPECT_TRUE(has(c, {"PHONE", "+44 20 7946 0958"})) << ::testing::PrintToString(c);
+}
 
 TEST(PiiScanner, Email) {
   EXPECT_EQ(find_all("mail john.doe+x@example.co.uk, thanks"),
