@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
-#include <map>
+#include <cstring>
 #include <stdexcept>
 
 #include "scan/validators.h"
@@ -156,8 +156,12 @@ bool word_at(std::string_view text, std::size_t p, std::string_view word) {
 template <std::size_t N>
 std::size_t context_distance(std::string_view text, std::size_t begin,
                              const std::string_view (&words)[N]) {
+  std::uint32_t first_letters = 0;  // every context word starts with a lower-case letter
+  for (std::string_view w : words) first_letters |= 1u << (w[0] - 'a');
   std::size_t from = begin > kContextWindow ? begin - kContextWindow : 0;
   for (std::size_t p = begin; p-- > from;) {
+    char c = lower(text[p]);
+    if (c < 'a' || c > 'z' || (first_letters >> (c - 'a') & 1u) == 0) continue;
     if (p > from && is_alpha(text[p - 1])) continue;
     for (std::string_view w : words) {
       if (w.size() <= begin - p && word_at(text, p, w)) return begin - p;
@@ -545,6 +549,7 @@ PiiScanner::PiiScanner(const PiiScanOptions& options) {
     }
     patterns.push_back(std::move(p));
   }
+  custom_count_ = options.custom_patterns.size();
   for (std::size_t i = 0; i < options.custom_patterns.size(); ++i) {
     // Compiled alone first so that an error names the user's pattern, not the set.
     try {
@@ -610,33 +615,58 @@ void PiiScanner::candidates(std::string_view text, std::vector<PiiSpan>& out) co
       m.start = walk_back_start(static_cast<Rule>(m.id), text, m.end);
     }
   }
+  order_matches(matches);
   // Per (rule, start) the longest confirmed end wins; CVV runs last (it needs the cards).
-  std::sort(matches.begin(), matches.end(), [](const Match& a, const Match& b) {
-    bool acvv = a.id == kCvv, bcvv = b.id == kCvv;
-    if (acvv != bcvv) return bcvv;
-    if (a.id != b.id) return a.id < b.id;
-    if (a.start != b.start) return a.start < b.start;
-    return a.end > b.end;
-  });
   Confirmer confirmer{text, out, mrn_on_, plan_on_};
   for (std::size_t i = 0; i < matches.size();) {
-    std::size_t j = i;
-    bool done = false;
-    for (; j < matches.size() && matches[j].id == matches[i].id &&
-           matches[j].start == matches[i].start;
-         ++j) {
-      if (done) continue;
-      const Match& m = matches[j];
+    std::size_t j = i + 1;
+    while (j < matches.size() && matches[j].id == matches[i].id &&
+           matches[j].start == matches[i].start) {
+      ++j;
+    }
+    for (std::size_t k = j; k-- > i;) {  // ends ascend within the group: longest first
+      const Match& m = matches[k];
       PiiSpan span;
       if (m.id >= kCustomBase) {
         out.push_back(PiiSpan{m.start, m.end, PiiEntity::custom});
-        done = true;
-      } else if (confirmer.confirm(static_cast<Rule>(m.id), m.start, m.end, span)) {
+        break;
+      }
+      if (confirmer.confirm(static_cast<Rule>(m.id), m.start, m.end, span)) {
         out.push_back(span);
-        done = true;
+        break;
       }
     }
     i = j;
+  }
+}
+
+// Orders by rule (custom patterns after the rules, CVV last), then start, then end. A counting
+// sort by rule keeps Hyperscan's order within a rule, which is almost always already by start
+// and end, so the comparison sort only runs for a rule whose matches are not.
+void PiiScanner::order_matches(std::vector<Match>& matches) const {
+  std::size_t ranks = kRuleCount + custom_count_ + 1;
+  auto rank = [&](unsigned id) -> std::size_t {
+    if (id == kCvv) return ranks - 1;
+    return id >= kCustomBase ? kRuleCount + (id - kCustomBase) : id;
+  };
+  thread_local std::vector<std::size_t> first;
+  thread_local std::vector<Match> ordered;
+  first.assign(ranks + 1, 0);
+  for (const Match& m : matches) ++first[rank(m.id) + 1];
+  for (std::size_t r = 1; r <= ranks; ++r) first[r] += first[r - 1];
+  ordered.resize(matches.size());
+  std::vector<std::size_t>& next = first;  // advances to each rank's end while filling
+  for (const Match& m : matches) ordered[next[rank(m.id)]++] = m;
+  matches.swap(ordered);
+  auto by_start_end = [](const Match& a, const Match& b) {
+    return a.start != b.start ? a.start < b.start : a.end < b.end;
+  };
+  std::size_t begin = 0;
+  for (std::size_t r = 0; r < ranks; ++r) {
+    auto from = matches.begin() + static_cast<std::ptrdiff_t>(begin);
+    auto to = matches.begin() + static_cast<std::ptrdiff_t>(next[r]);
+    if (!std::is_sorted(from, to, by_start_end)) std::sort(from, to, by_start_end);
+    begin = next[r];
   }
 }
 
@@ -647,18 +677,26 @@ void PiiScanner::resolve(std::vector<PiiSpan>& spans) {
     if (a.entity != b.entity) return a.entity < b.entity;
     return a.begin < b.begin;
   });
-  // Accepted spans are disjoint, so keyed by begin they are also ordered by end: a new span
-  // overlaps one only if it overlaps the nearest accepted span on either side.
-  std::map<std::size_t, PiiSpan> kept;
+  // Bytes of accepted spans are marked: a span is accepted when none of its bytes is.
+  std::size_t lo = SIZE_MAX, hi = 0;
   for (const PiiSpan& s : spans) {
     if (s.end <= s.begin) continue;
-    auto next = kept.lower_bound(s.begin);
-    if (next != kept.end() && next->second.begin < s.end) continue;
-    if (next != kept.begin() && std::prev(next)->second.end > s.begin) continue;
-    kept.emplace(s.begin, s);
+    lo = std::min(lo, s.begin);
+    hi = std::max(hi, s.end);
   }
-  spans.clear();
-  for (const auto& [begin, s] : kept) spans.push_back(s);
+  thread_local std::vector<char> taken;
+  if (taken.size() < hi) taken.resize(hi);
+  if (lo < hi) std::fill(taken.begin() + lo, taken.begin() + hi, 0);
+  std::size_t kept = 0;
+  for (const PiiSpan& s : spans) {
+    if (s.end <= s.begin) continue;
+    if (std::memchr(taken.data() + s.begin, 1, s.end - s.begin) != nullptr) continue;
+    std::fill(taken.begin() + s.begin, taken.begin() + s.end, 1);
+    spans[kept++] = s;  // kept <= this span's index: nothing unread is overwritten
+  }
+  spans.resize(kept);
+  std::sort(spans.begin(), spans.end(),
+            [](const PiiSpan& a, const PiiSpan& b) { return a.begin < b.begin; });
 }
 
 void PiiScanner::find(std::string_view text, std::vector<PiiSpan>& out) const {

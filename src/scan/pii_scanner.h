@@ -73,6 +73,7 @@ class PiiScanner {
 
  private:
   void rescan_windows(std::string_view text, std::vector<Match>& matches) const;
+  void order_matches(std::vector<Match>& matches) const;
 
   // Start tracking (SOM) is what makes a scan slow, so the pass over the whole text tracks starts
   // only for the unbounded token rules, which begin with a literal. The frequent rules (e-mail,
@@ -82,6 +83,7 @@ class PiiScanner {
   std::unique_ptr<Matcher> matcher_;
   std::unique_ptr<Matcher> window_matcher_;
   std::vector<std::size_t> width_;  // by rule id; 0 for a rule whose start is not windowed
+  std::size_t custom_count_ = 0;
   bool mrn_on_ = false;
   bool plan_on_ = false;
 };
