@@ -118,8 +118,10 @@
     const backfill = loadedFrom > from;
     const since = backfill ? from : Math.max(from, newest - OVERLAP_MS);
     try {
-      const body = await getJson(
-          `/keeptrusts/events?limit=${PAGE_LIMIT}&since=${encodeURIComponent(new Date(since).toISOString())}`);
+      // `since` as an age in seconds (rounded up): immune to clock skew between browser and
+      // gateway; the overlap and the id check absorb the rounding.
+      const age = Math.max(1, Math.ceil((now - since) / 1000));
+      const body = await getJson(`/keeptrusts/events?since=${age}s&limit=${PAGE_LIMIT}`);
       let added = 0;
       for (const ev of body.events ?? []) {
         if (events.has(ev.id)) continue;
