@@ -90,7 +90,9 @@ constexpr std::array<std::uint8_t, 256> kClass = [] {
     if (hex_value(ch) >= 0) k |= kHex;
     if (ch >= 'a' && ch <= 'z') k |= kLower;
     if (ch >= 'A' && ch <= 'Z') k |= kUpper;
-    if (ch == ' ' || ch == '\n' || ch == '\t' || ch == '"' || ch == '\'' || ch == '\r') k |= kRunEnd;
+    if (ch == ' ' || ch == '\n' || ch == '\t' || ch == '"' || ch == '\'' || ch == '\r') {
+      k |= kRunEnd;
+    }
     t[c] = k;
   }
   return t;

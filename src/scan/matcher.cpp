@@ -71,8 +71,8 @@ std::size_t max_match_width(const Pattern& pattern) {
   hs_expr_info_t* info = nullptr;
   hs_compile_error_t* err = nullptr;
   if (hs_expression_info(pattern.regex.c_str(), flags_of(pattern), &info, &err) != HS_SUCCESS) {
-    std::string what = "pattern \"" + pattern.regex + "\": " +
-                       (err != nullptr ? err->message : "invalid pattern");
+    std::string what =
+        "pattern \"" + pattern.regex + "\": " + (err != nullptr ? err->message : "invalid pattern");
     hs_free_compile_error(err);
     throw std::invalid_argument(what);
   }

@@ -24,10 +24,10 @@ struct hs_stream;
 namespace kt::scan {
 
 struct Pattern {
-  std::string regex;      // Hyperscan (PCRE subset) syntax: no back-references, no lookaround
-  unsigned id = 0;        // reported in Match::id; several patterns may share an id
-  bool caseless = false;  // HS_FLAG_CASELESS
-  bool dot_all = false;   // HS_FLAG_DOTALL: '.' also matches '\n'
+  std::string regex;           // Hyperscan (PCRE subset) syntax: no back-references, no lookaround
+  unsigned id = 0;             // reported in Match::id; several patterns may share an id
+  bool caseless = false;       // HS_FLAG_CASELESS
+  bool dot_all = false;        // HS_FLAG_DOTALL: '.' also matches '\n'
   bool leftmost_start = true;  // false: Match::start is not computed (reported as 0)
 };
 
@@ -89,7 +89,7 @@ class Matcher {
   hs_database* block_db_ = nullptr;
   hs_database* stream_db_ = nullptr;
   std::size_t pattern_count_ = 0;
-  std::uint64_t block_serial_ = 0;   // thread_scratch() keys
+  std::uint64_t block_serial_ = 0;  // thread_scratch() keys
   std::uint64_t stream_serial_ = 0;
 };
 
