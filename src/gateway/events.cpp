@@ -14,6 +14,25 @@ namespace kt::gateway {
 namespace asio = boost::asio;
 namespace json = boost::json;
 
+namespace {
+
+// The query string's filters (decoded), or nullopt with `error` naming the bad parameter.
+// A plain function: GCC 12 mishandles some temporaries inside coroutines.
+std::optional<audit::Filter> parse_filter(std::string_view target, std::string& error) {
+  std::vector<std::pair<std::string, std::string>> params;
+  if (const auto q = target.find('?'); q != std::string_view::npos) {
+    auto parsed = boost::urls::parse_query(target.substr(q + 1));
+    if (!parsed) {
+      error = "the query string is malformed";
+      return std::nullopt;
+    }
+    for (auto p : *parsed) params.emplace_back(p.key.decode(), p.value.decode());
+  }
+  return audit::filter_from_params(params, audit::now_ms(), error);
+}
+
+}  // namespace
+
 asio::awaitable<void> Gateway::events(Request& req, ClientSink& sink) {
   if (req.method != "GET") {
     co_await sink.respond(405, "application/json",
@@ -26,14 +45,8 @@ asio::awaitable<void> Gateway::events(Request& req, ClientSink& sink) {
                           api::error_body(api::ErrorKind::unavailable, "no event store is open"));
     co_return;
   }
-  std::vector<std::pair<std::string, std::string>> params;
-  if (const auto q = req.target.find('?'); q != std::string_view::npos) {
-    if (auto parsed = boost::urls::parse_query(req.target.substr(q + 1))) {
-      for (auto p : *parsed) params.emplace_back(p.key, p.value);
-    }
-  }
   std::string error;
-  const auto filter = audit::filter_from_params(params, audit::now_ms(), error);
+  const std::optional<audit::Filter> filter = parse_filter(req.target, error);
   if (!filter) {
     co_await sink.respond(422, "application/json",
                           api::error_body(api::ErrorKind::validation, error));
@@ -43,12 +56,11 @@ asio::awaitable<void> Gateway::events(Request& req, ClientSink& sink) {
   // The store takes a mutex and does disk I/O: keep it off the I/O thread.
   auto store = impl_->store;
   auto ex = co_await asio::this_coro::executor;
-  std::string body = co_await asio::co_spawn(
-      asio::system_executor(),
-      [store, f]() -> asio::awaitable<std::string> {
-        co_return json::serialize(audit::events_json(*store, f));
-      },
-      asio::bind_executor(ex, asio::use_awaitable));
+  auto query = [store, f]() -> asio::awaitable<std::string> {
+    co_return json::serialize(audit::events_json(*store, f));
+  };
+  std::string body = co_await asio::co_spawn(asio::system_executor(), std::move(query),
+                                             asio::bind_executor(ex, asio::use_awaitable));
   co_await sink.respond(200, "application/json", std::move(body));
 }
 

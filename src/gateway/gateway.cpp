@@ -253,10 +253,8 @@ awaitable<void> Gateway::handle(Request& req, ClientSink& sink) {
   for (const auto& r : kApi) {
     if (path != r.path) continue;
     if (!is_post) {
-      co_await respond_error(sink, api::ErrorKind::method_not_allowed,
-                             "method " + std::string(req.method) + " is not allowed on " +
-                                 std::string(path) + "; use POST",
-                             header("allow", "POST"));
+      std::string message = "method " + std::string(req.method) + " is not allowed on " + std::string(path) + "; use POST";
+      co_await respond_error(sink, api::ErrorKind::method_not_allowed, std::move(message), header("allow", "POST"));
       co_return;
     }
     if (!rt) {
@@ -270,10 +268,8 @@ awaitable<void> Gateway::handle(Request& req, ClientSink& sink) {
   }
   if (path == "/v1/models" || path.starts_with("/v1/models/")) {
     if (!is_get) {
-      co_await respond_error(sink, api::ErrorKind::method_not_allowed,
-                             "method " + std::string(req.method) + " is not allowed on " +
-                                 std::string(path) + "; use GET",
-                             header("allow", "GET"));
+      std::string message = "method " + std::string(req.method) + " is not allowed on " + std::string(path) + "; use GET";
+      co_await respond_error(sink, api::ErrorKind::method_not_allowed, std::move(message), header("allow", "GET"));
       co_return;
     }
     if (!rt) {
@@ -287,8 +283,8 @@ awaitable<void> Gateway::handle(Request& req, ClientSink& sink) {
     co_await admin(req, sink, rt);
     co_return;
   }
-  co_await respond_error(sink, api::ErrorKind::not_found,
-                         "no route for " + std::string(req.method) + " " + std::string(path));
+  std::string message = "no route for " + std::string(req.method) + " " + std::string(path);
+  co_await respond_error(sink, api::ErrorKind::not_found, std::move(message));
 }
 
 awaitable<void> Gateway::models(Request& req, ClientSink& sink,
@@ -321,8 +317,8 @@ awaitable<void> Gateway::models(Request& req, ClientSink& sink,
       co_return;
     }
   }
-  co_await respond_error(sink, api::ErrorKind::model_not_found,
-                         "The model '" + id + "' is not served by this gateway");
+  std::string message = "The model '" + id + "' is not served by this gateway";
+  co_await respond_error(sink, api::ErrorKind::model_not_found, std::move(message));
 }
 
 awaitable<void> Gateway::admin(Request& req, ClientSink& sink,
@@ -369,8 +365,8 @@ awaitable<void> Gateway::admin(Request& req, ClientSink& sink,
     co_await dashboard(req, sink);
     co_return;
   }
-  co_await respond_error(sink, api::ErrorKind::not_found,
-                         "no route for " + std::string(req.method) + " " + std::string(path));
+  std::string message = "no route for " + std::string(req.method) + " " + std::string(path);
+  co_await respond_error(sink, api::ErrorKind::not_found, std::move(message));
 }
 
 }  // namespace kt::gateway

@@ -410,9 +410,8 @@ awaitable<void> Gateway::pipeline(Route route, Request& req, ClientSink& sink,
       }
       ex.verdict = Verdict::block;
       ex.reason_code = d.reason_code;
-      co_await fail(api::ErrorKind::policy_input_blocked,
-                    d.message.empty() ? "Request blocked by policy" : d.message,
-                    header("x-should-retry", "false"), policy);
+      std::string block_message = d.message.empty() ? "Request blocked by policy" : d.message;
+      co_await fail(api::ErrorKind::policy_input_blocked, std::move(block_message), header("x-should-retry", "false"), policy);
       co_return;
     }
   }
@@ -423,9 +422,8 @@ awaitable<void> Gateway::pipeline(Route route, Request& req, ClientSink& sink,
   if (cands.empty()) {
     std::string served;
     for (const auto& m : rt->router->served_models()) served += (served.empty() ? "" : ", ") + m;
-    co_await fail(api::ErrorKind::model_not_found,
-                  "The model '" + ex.model + "' is not served by this gateway" +
-                      (served.empty() ? std::string() : ". Served models: " + served));
+    std::string not_found_message = "The model '" + ex.model + "' is not served by this gateway" + (served.empty() ? std::string() : ". Served models: " + served);
+    co_await fail(api::ErrorKind::model_not_found, std::move(not_found_message));
     co_return;
   }
   model_served = true;
@@ -569,12 +567,11 @@ awaitable<void> Gateway::pipeline(Route route, Request& req, ClientSink& sink,
     // Failed after the client saw the first chunk: end with an error event, never truncate.
     ex.error_message = last.message;
     ex.reason_code = std::string("upstream.") + providers::to_string(last.failure);
-    co_await finish(last.failure == Failure::canceled ? 499 : 200);
+    const int final_status = last.failure == Failure::canceled ? 499 : 200;
+    co_await finish(final_status);
     if (last.failure != Failure::canceled) {
-      co_await sink.write(api::error_sse(last.failure == Failure::timeout
-                                             ? api::ErrorKind::upstream_timeout
-                                             : api::ErrorKind::upstream,
-                                         last.message));
+      std::string error_event = api::error_sse(last.failure == Failure::timeout ? api::ErrorKind::upstream_timeout : api::ErrorKind::upstream, last.message);
+      co_await sink.write(error_event);
       co_await sink.end_stream();
     }
     co_return;
@@ -588,9 +585,8 @@ awaitable<void> Gateway::pipeline(Route route, Request& req, ClientSink& sink,
       if (d.verdict == Verdict::block) {
         ex.verdict = Verdict::block;
         ex.reason_code = d.reason_code;
-        co_await fail(api::ErrorKind::policy_output_blocked,
-                      d.message.empty() ? "the answer was blocked by an output policy" : d.message,
-                      header("x-should-retry", "false"));
+        std::string block_message = d.message.empty() ? "the answer was blocked by an output policy" : d.message;
+        co_await fail(api::ErrorKind::policy_output_blocked, std::move(block_message), header("x-should-retry", "false"));
         co_return;
       }
     }
@@ -607,9 +603,8 @@ awaitable<void> Gateway::pipeline(Route route, Request& req, ClientSink& sink,
   }
 
   if (made == 0) {
-    co_await fail(api::ErrorKind::unavailable,
-                  "no target is available for model '" + ex.model + "' (" + skipped + ")",
-                  header("retry-after", "1"));
+    std::string unavailable_message = "no target is available for model '" + ex.model + "' (" + skipped + ")";
+    co_await fail(api::ErrorKind::unavailable, std::move(unavailable_message), header("retry-after", "1"));
     co_return;
   }
   ex.reason_code = std::string("upstream.") + providers::to_string(last.failure);
@@ -627,15 +622,17 @@ awaitable<void> Gateway::pipeline(Route route, Request& req, ClientSink& sink,
     case Failure::timeout:
       co_await fail(api::ErrorKind::upstream_timeout, last.message);
       co_return;
-    case Failure::bad_request:
-      co_await fail(api::ErrorKind::validation, last.message, {}, {},
-                    last.status == 400 || last.status == 422 ? last.status : 400);
+    case Failure::bad_request: {
+      const int status_out = last.status == 400 || last.status == 422 ? last.status : 400;
+      co_await fail(api::ErrorKind::validation, last.message, {}, {}, status_out);
       co_return;
-    case Failure::auth:
-      co_await fail(api::ErrorKind::authentication,
-                    "the provider rejected the gateway's credential: " + last.message, {}, {},
-                    last.status == 403 ? 403 : 401);
+    }
+    case Failure::auth: {
+      std::string message = "the provider rejected the gateway's credential: " + last.message;
+      const int status_out = last.status == 403 ? 403 : 401;
+      co_await fail(api::ErrorKind::authentication, std::move(message), {}, {}, status_out);
       co_return;
+    }
     case Failure::not_found:
       co_await fail(api::ErrorKind::model_not_found, last.message);
       co_return;

@@ -8,6 +8,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/json.hpp>
+#include <boost/url.hpp>
 
 #include <random>
 #include <thread>
@@ -163,6 +164,21 @@ class HttpSink final : public gateway::ClientSink {
   bool gone_ = false;
 };
 
+// `?token=` on /dashboard only: a browser cannot send a header when it opens the page.
+bool query_token_ok(std::string_view target, std::string_view token) {
+  const auto q = target.find('?');
+  if (q == std::string_view::npos) return false;
+  auto params = boost::urls::parse_query(target.substr(q + 1));
+  if (!params) return false;
+  for (auto p : *params) {
+    if (p.key == "token") {
+      const std::string v = p.value.decode();
+      return v.size() == token.size() && CRYPTO_memcmp(v.data(), token.data(), v.size()) == 0;
+    }
+  }
+  return false;
+}
+
 std::string_view strip_query(std::string_view target) {
   const auto q = target.find('?');
   return q == std::string_view::npos ? target : target.substr(0, q);
@@ -271,12 +287,8 @@ awaitable<void> Server::dispatch(gateway::Request& req, gateway::ClientSink& sin
   const std::string_view path = req.path;
   const bool get = req.method == "GET" || req.method == "HEAD";
   auto method_not_allowed = [&]() -> awaitable<void> {
-    co_await sink.respond(405, "application/json",
-                          api::error_body(api::ErrorKind::method_not_allowed,
-                                          "method " + std::string(req.method) +
-                                              " is not allowed on " + std::string(path) +
-                                              "; use GET"),
-                          gateway::header("allow", "GET"));
+    std::string body = api::error_body(api::ErrorKind::method_not_allowed, "method " + std::string(req.method) + " is not allowed on " + std::string(path) + "; use GET");
+    co_await sink.respond(405, "application/json", std::move(body), gateway::header("allow", "GET"));
   };
   if (path == "/healthz") {
     if (!get) co_return co_await method_not_allowed();
@@ -288,10 +300,8 @@ awaitable<void> Server::dispatch(gateway::Request& req, gateway::ClientSink& sin
     if (gw_.ready() && !draining_.load(std::memory_order_relaxed)) {
       co_await sink.respond(200, "application/json", R"({"status":"ready"})");
     } else {
-      co_await sink.respond(503, "application/json",
-                            api::error_body(api::ErrorKind::unavailable,
-                                            draining_.load() ? "the gateway is shutting down"
-                                                             : "the configuration is not loaded yet"));
+      std::string body = api::error_body(api::ErrorKind::unavailable, draining_.load() ? "the gateway is shutting down" : "the configuration is not loaded yet");
+      co_await sink.respond(503, "application/json", std::move(body));
     }
     co_return;
   }
@@ -302,7 +312,8 @@ awaitable<void> Server::dispatch(gateway::Request& req, gateway::ClientSink& sin
     co_return;
   }
   // Everything else needs the gateway token when one is configured.
-  if (!opts_.api_token.empty() && !token_ok(req.header("authorization"), opts_.api_token)) {
+  if (!opts_.api_token.empty() && !token_ok(req.header("authorization"), opts_.api_token) &&
+      !(path == "/dashboard" && query_token_ok(req.target, opts_.api_token))) {
     co_await sink.respond(401, "application/json",
                           api::error_body(api::ErrorKind::authentication,
                                           "missing or invalid gateway token: send "
@@ -340,6 +351,7 @@ awaitable<void> Server::session(Worker& w, tcp::socket sock) {
     ~IdleGuard() { w.idle.erase(s); }
   } idle_guard{w, &stream};
 
+  bool linger = false;  // the client may still be sending a body we refused
   for (;;) {
     if (draining_.load(std::memory_order_relaxed)) break;
     http::request_parser<http::string_body> parser;
@@ -370,10 +382,8 @@ awaitable<void> Server::session(Worker& w, tcp::socket sock) {
                  hec != asio::error::eof && hec != asio::error::connection_reset &&
                  hec != asio::error::operation_aborted) {
         HttpSink sink(stream, 11, false, rid_early, opts_.write_timeout);
-        co_await sink.respond(400, "application/json",
-                              api::error_body(api::ErrorKind::validation,
-                                              "malformed HTTP request: " + hec.message(), {},
-                                              "bad_request"));
+        std::string body = api::error_body(api::ErrorKind::validation, "malformed HTTP request: " + hec.message(), {}, "bad_request");
+        co_await sink.respond(400, "application/json", std::move(body));
       }
       break;
     }
@@ -382,6 +392,7 @@ awaitable<void> Server::session(Worker& w, tcp::socket sock) {
     const std::string request_id = make_request_id(hreq["x-request-id"]);
     // A declared body over the limit is refused before reading it.
     if (auto cl = parser.content_length(); cl && *cl > opts_.body_limit) {
+      linger = true;
       HttpSink sink(stream, hreq.version(), false, request_id, opts_.write_timeout);
       co_await sink.respond(413, "application/json",
                             api::error_body(api::ErrorKind::request_too_large,
@@ -399,6 +410,7 @@ awaitable<void> Server::session(Worker& w, tcp::socket sock) {
       auto [bec, bn] = co_await http::async_read(stream, buf, parser, as_tuple_awaitable);
       if (bec) {
         if (bec == http::error::body_limit) {
+          linger = true;
           HttpSink sink(stream, hreq.version(), false, request_id, opts_.write_timeout);
           co_await sink.respond(413, "application/json",
                                 api::error_body(api::ErrorKind::request_too_large,
@@ -406,10 +418,8 @@ awaitable<void> Server::session(Worker& w, tcp::socket sock) {
         } else if (bec != beast::error::timeout && bec != asio::error::eof &&
                    bec != http::error::partial_message && bec != asio::error::connection_reset) {
           HttpSink sink(stream, hreq.version(), false, request_id, opts_.write_timeout);
-          co_await sink.respond(400, "application/json",
-                                api::error_body(api::ErrorKind::validation,
-                                                "malformed HTTP request: " + bec.message(), {},
-                                                "bad_request"));
+          std::string body = api::error_body(api::ErrorKind::validation, "malformed HTTP request: " + bec.message(), {}, "bad_request");
+          co_await sink.respond(400, "application/json", std::move(body));
         }
         break;
       }
@@ -445,6 +455,18 @@ awaitable<void> Server::session(Worker& w, tcp::socket sock) {
   }
   boost::system::error_code ec;
   stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+  if (linger) {
+    // Read and drop what the client is still sending (bounded in time and size) so that it
+    // sees our 413 instead of a reset.
+    std::array<char, 16384> discard;
+    std::size_t total = 0;
+    stream.expires_after(std::chrono::seconds(2));
+    while (total < 4 * opts_.body_limit) {
+      auto [rec, n] = co_await stream.async_read_some(asio::buffer(discard), as_tuple_awaitable);
+      if (rec) break;
+      total += n;
+    }
+  }
   stream.socket().close(ec);
 }
 

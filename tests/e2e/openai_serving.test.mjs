@@ -35,7 +35,7 @@ const target = (id, model, mock, key = 'KT_E2E_KEY_A', extra = '') => `    - id:
       model: "${model}"
       base_url: ${mock.url}
       secret_key_ref: {env: ${key}}
-${extra}`;
+${extra ? `${extra}\n` : ''}`;
 
 function client(gw, opts = {}) {
   return new OpenAI({ apiKey: 'client-key', baseURL: `${gw.base}/v1`, maxRetries: 0, ...opts });

@@ -100,7 +100,7 @@ export async function startGateway({ config, configPath, args = [], env = {}, di
     '--audit-db', path.join(dir, 'kt-events.db'), '--threads', '2', ...args,
   ], { env, cwd: dir });
   const base = `http://127.0.0.1:${port}`;
-  await waitForHttp(`${base}/healthz`, { proc });
+  await waitForHttp(`${base}/readyz`, { proc, timeoutMs: 60000 });
   return { proc, port, base, dir, configPath: cfg, stop: proc.stop };
 }
 
