@@ -109,23 +109,22 @@ std::vector<Candidate> find_candidates(std::string_view text, std::size_t min_le
       ++i;
       continue;
     }
-    // A run of non-space characters that may hold an encoding.
+    // A run of non-space characters that may hold an encoding; most are words too short to.
     std::size_t end = i;
-    std::uint8_t all = 0xff, any = 0;
-    int escapes = 0;
-    for (; end < text.size(); ++end) {
-      std::uint8_t k = class_of(text[end]);
-      if ((k & kRunEnd) != 0) break;
-      if (text[end] == '%' && end + 2 < text.size() && (class_of(text[end + 1]) & kHex) != 0 &&
-          (class_of(text[end + 2]) & kHex) != 0) {
-        ++escapes;
-      }
-      all &= k;
-      any |= k;
-    }
+    while (end < text.size() && (class_of(text[end]) & kRunEnd) == 0) ++end;
     std::string_view run = text.substr(i, end - i);
     i = end + 1;
     if (run.size() < min_length) continue;  // trimming below only shortens it
+    std::uint8_t all = 0xff, any = 0;
+    int escapes = 0;
+    for (std::size_t k = end - run.size(); k < end; ++k) {
+      if (text[k] == '%' && k + 2 < text.size() && (class_of(text[k + 1]) & kHex) != 0 &&
+          (class_of(text[k + 2]) & kHex) != 0) {
+        ++escapes;
+      }
+      all &= class_of(text[k]);
+      any |= class_of(text[k]);
+    }
     // Trailing sentence punctuation is not part of an encoding.
     while (!run.empty() && (run.back() == '.' || run.back() == ',' || run.back() == ')' ||
                             run.back() == ';' || run.back() == ':')) {
