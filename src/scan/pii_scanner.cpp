@@ -684,7 +684,11 @@ void PiiScanner::resolve(std::vector<PiiSpan>& spans) {
     lo = std::min(lo, s.begin);
     hi = std::max(hi, s.end);
   }
-  thread_local std::vector<char> taken;
+  // Reused per thread up to 1 MiB of text; a larger text gets its own map, so that one big
+  // request does not leave a big buffer on every thread that ever saw one.
+  thread_local std::vector<char> reused;
+  std::vector<char> own;
+  std::vector<char>& taken = hi <= (std::size_t{1} << 20) ? reused : own;
   if (taken.size() < hi) taken.resize(hi);
   if (lo < hi) std::fill(taken.begin() + lo, taken.begin() + hi, 0);
   std::size_t kept = 0;
