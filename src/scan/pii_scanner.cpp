@@ -192,8 +192,10 @@ bool number_bounded(std::string_view t, std::size_t b, std::size_t e) {
 bool phone_valid(std::string_view t, std::size_t b, std::size_t e, Rule rule) {
   if (!number_bounded(t, b, e)) return false;
   std::string_view s = t.substr(b, e - b);
-  std::size_t ext = s.find_first_of("xe");
-  std::string_view core = s.substr(0, ext == std::string_view::npos ? s.size() : ext);
+  // Where an extension ("x", "ext") begins; a plain loop, find_first_of calls memchr per byte.
+  std::size_t ext = 0;
+  while (ext < s.size() && s[ext] != 'x' && s[ext] != 'e') ++ext;
+  std::string_view core = s.substr(0, ext);
   while (!core.empty() && core.back() == ' ') core.remove_suffix(1);
   std::size_t digits = 0, groups = 0, dots = 0, other_seps = 0;
   bool in_group = false, short_dot_group = false;
@@ -417,10 +419,11 @@ struct Confirmer {
   std::string_view text;
   const std::vector<PiiSpan>& found;  // cards confirmed so far (for CVV proximity)
   bool mrn_on, plan_on;
+  const std::vector<RuleSpec>& specs = rule_specs();
 
   bool confirm(Rule rule, std::size_t b, std::size_t e, PiiSpan& span) const {
     std::string_view t = text;
-    span = PiiSpan{b, e, rule_specs()[rule].entity};
+    span = PiiSpan{b, e, specs[rule].entity};
     switch (rule) {
       case kEmail: return email_valid(t, b, e);
       case kPhoneIntl:
