@@ -465,7 +465,10 @@ class StreamSession {
     if (ttfb_ms_ < 0) ttfb_ms_ = ms_between(t0_, Clock::now());
     if (!opened_) {
       opened_ = true;
-      if (std::optional<json::object> first = maker_->opening()) {
+      // No variable declared in the `if` itself: GCC 12 does not keep such condition variables
+      // alive correctly across a co_await in the block (it resumed a dead frame).
+      std::optional<json::object> first = maker_->opening();
+      if (first) {
         bool delivered = co_await emit(*first);
         if (!delivered) co_return false;
       }
@@ -488,7 +491,8 @@ class StreamSession {
 
   // No stream (or it ended without `done`): poll and emit the output that is new.
   awaitable<std::optional<Outcome>> poll_output(Prediction& p) {
-    if (!co_await emit_text_diff(p)) co_return fail(Failure::canceled, "client disconnected");
+    const bool delivered = co_await emit_text_diff(p);
+    if (!delivered) co_return fail(Failure::canceled, "client disconnected");
     auto emit_new = [this](const Prediction& now) { return emit_text_diff(now); };
     if (auto bad = co_await poll_until_terminal(api_, p, emit_new)) co_return bad;
     if (p.status != "succeeded") co_return prediction_failure(p);
@@ -521,19 +525,18 @@ class StreamSession {
       if (!reader.feed(piece, on_event)) {
         co_return fail(Failure::connection_error, "a Replicate stream event exceeds the size limit");
       }
+      // An if-chain rather than a switch: no co_await inside switch cases (GCC 12).
       for (auto& s : steps) {
-        switch (s.kind) {
-          case StreamStep::Kind::output:
-            if (!co_await emit_token(s.text)) co_return fail(Failure::canceled, "client disconnected");
-            break;
-          case StreamStep::Kind::failed:
-            ended_upstream_ = true;
-            co_return fail(Failure::server_error, std::move(s.text));
-          case StreamStep::Kind::done:
-            finished = true;
-            co_return std::nullopt;
-          case StreamStep::Kind::ignore:
-            break;
+        if (s.kind == StreamStep::Kind::output) {
+          const bool delivered = co_await emit_token(s.text);
+          if (!delivered) co_return fail(Failure::canceled, "client disconnected");
+        } else if (s.kind == StreamStep::Kind::failed) {
+          ended_upstream_ = true;
+          std::string message = std::move(s.text);
+          co_return fail(Failure::server_error, std::move(message));
+        } else if (s.kind == StreamStep::Kind::done) {
+          finished = true;
+          co_return std::nullopt;
         }
       }
       steps.clear();
