@@ -42,7 +42,7 @@ bool host_pattern_ok(const std::string& host) {
 
 // The error text for a base_url that is not an absolute http(s) URL with a host, else "".
 std::string base_url_problem(const std::string& url) {
-  auto parsed = boost::urls::parse_absolute_uri(url);
+  auto parsed = boost::urls::parse_absolute_uri(boost::core::string_view(url.data(), url.size()));
   if (!parsed) return "is not an absolute URL";
   if (parsed->scheme() != "http" && parsed->scheme() != "https") return "must use http or https";
   if (parsed->host().empty()) return "has no host";

@@ -21,7 +21,9 @@ namespace {
 std::optional<audit::Filter> parse_filter(std::string_view target, std::string& error) {
   std::vector<std::pair<std::string, std::string>> params;
   if (const auto q = target.find('?'); q != std::string_view::npos) {
-    auto parsed = boost::urls::parse_query(target.substr(q + 1));
+    const std::string_view query = target.substr(q + 1);
+    // Explicit length: Boost 1.81 would otherwise treat the view as a C string (strlen).
+    auto parsed = boost::urls::parse_query(boost::core::string_view(query.data(), query.size()));
     if (!parsed) {
       error = "the query string is malformed";
       return std::nullopt;

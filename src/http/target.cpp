@@ -5,7 +5,7 @@
 namespace kt::http {
 
 bool parse_target(std::string_view url, Target& out) {
-  auto parsed = boost::urls::parse_uri(url);
+  auto parsed = boost::urls::parse_uri(boost::core::string_view(url.data(), url.size()));
   if (!parsed) return false;
   const boost::urls::url_view& u = *parsed;
   if (u.scheme_id() == boost::urls::scheme::https) {

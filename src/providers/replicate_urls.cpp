@@ -38,7 +38,7 @@ bool host_matches(std::string_view pattern, std::string_view host, std::string_v
 
 std::string check_followable(std::string_view url, std::string_view base_url,
                              const std::vector<std::string>& stream_hosts) {
-  auto parsed = boost::urls::parse_absolute_uri(url);
+  auto parsed = boost::urls::parse_absolute_uri(boost::core::string_view(url.data(), url.size()));
   if (!parsed) return "Replicate returned a malformed URL";
   std::string scheme = lower(parsed->scheme());
   if (scheme != "http" && scheme != "https") {
@@ -47,7 +47,7 @@ std::string check_followable(std::string_view url, std::string_view base_url,
   if (parsed->has_userinfo()) return "Replicate returned a URL with credentials in it";
   std::string host = lower(parsed->encoded_host());
   if (host.empty()) return "Replicate returned a URL without a host";
-  if (auto base = boost::urls::parse_absolute_uri(base_url);
+  if (auto base = boost::urls::parse_absolute_uri(boost::core::string_view(base_url.data(), base_url.size()));
       base && lower(base->encoded_host()) == host) {
     return {};
   }

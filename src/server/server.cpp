@@ -168,7 +168,9 @@ class HttpSink final : public gateway::ClientSink {
 bool query_token_ok(std::string_view target, std::string_view token) {
   const auto q = target.find('?');
   if (q == std::string_view::npos) return false;
-  auto params = boost::urls::parse_query(target.substr(q + 1));
+  const std::string_view query = target.substr(q + 1);
+  // Explicit length: Boost 1.81 would otherwise treat the view as a C string (strlen).
+  auto params = boost::urls::parse_query(boost::core::string_view(query.data(), query.size()));
   if (!params) return false;
   for (auto p : *params) {
     if (p.key == "token") {
