@@ -85,13 +85,17 @@ TEST(Seeds, AllExamplesLintClean) {
 }
 
 TEST(Seeds, DemoPointsAtTheSimulator) {
-  testing::ScopedEnv demo("KT_DEMO_KEY", "demo");
+  testing::ScopedEnv replicate("REPLICATE_API_TOKEN", "r8_demo");
+  testing::ScopedEnv openai("OPENAI_API_KEY", "sk-demo");
   auto r = load_config({example("demo.yaml")});
   ASSERT_TRUE(r.ok()) << testing::codes(r.errors);
   EXPECT_TRUE(r.warnings.empty()) << testing::codes(r.warnings);
-  const auto& t = r.config->providers.targets.at(0);
-  EXPECT_EQ(t.base_url, "http://127.0.0.1:41080/v1");
-  EXPECT_EQ(t.model, "gpt-4o-mini");
+  const auto& targets = r.config->providers.targets;
+  ASSERT_EQ(targets.size(), 3u);
+  for (const auto& t : targets) EXPECT_EQ(t.base_url, "http://127.0.0.1:41080/v1") << t.id;
+  EXPECT_EQ(targets[0].provider, "replicate");
+  EXPECT_EQ(targets[0].model, "meta/meta-llama-3-70b-instruct");
+  EXPECT_EQ(targets[1].model, "gpt-4o-mini");
   EXPECT_EQ(r.config->policies.chain.size(), 3u);
 }
 
