@@ -375,7 +375,14 @@ awaitable<void> Server::session(Worker& w, tcp::socket sock) {
     auto [hec, hn] = co_await http::async_read_header(stream, buf, parser, as_tuple_awaitable);
     const std::string rid_early = make_request_id({});
     if (hec) {
-      if (hec == http::error::header_limit) {
+      if (hec == http::error::body_limit) {
+        // The declared Content-Length is over the limit (Beast checks it with the header).
+        linger = true;
+        HttpSink sink(stream, 11, false, rid_early, opts_.write_timeout);
+        co_await sink.respond(413, "application/json",
+                              api::error_body(api::ErrorKind::request_too_large,
+                                              "request body exceeds the 10 MiB limit"));
+      } else if (hec == http::error::header_limit) {
         HttpSink sink(stream, 11, false, rid_early, opts_.write_timeout);
         co_await sink.respond(431, "application/json",
                               api::error_body(api::ErrorKind::headers_too_large,
