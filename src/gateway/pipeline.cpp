@@ -15,6 +15,7 @@
 #include "gateway/gateway.h"
 #include "gateway/gateway_impl.h"
 #include "observe/metrics.h"
+#include "providers/openai.h"
 #include "providers/provider.h"
 
 namespace kt::gateway {
@@ -187,15 +188,7 @@ class StreamRelay final : public providers::ChunkSink {
         co_return false;
       }
     }
-    if (auto* u = c.if_contains("usage"); u && u->is_object()) {
-      const auto& uo = u->as_object();
-      if (auto* p = uo.if_contains("prompt_tokens"); p && p->is_int64()) {
-        ex_.usage.prompt_tokens = p->as_int64();
-      }
-      if (auto* p = uo.if_contains("completion_tokens"); p && p->is_int64()) {
-        ex_.usage.completion_tokens = p->as_int64();
-      }
-    }
+    providers::read_usage(c, ex_.usage);
     auto* choices = c.if_contains("choices");
     if (!chain_enabled_) {
       if (choices && choices->is_array()) {

@@ -91,15 +91,7 @@ class OpenAiProvider final : public Provider {
       o.message = "upstream returned malformed JSON (target " + ctx.target.id + ")";
       co_return o;
     }
-    if (const auto* u = o.answer.as_object().if_contains("usage"); u && u->is_object()) {
-      const auto& uo = u->as_object();
-      if (auto* p = uo.if_contains("prompt_tokens"); p && p->is_int64()) {
-        o.usage.prompt_tokens = p->as_int64();
-      }
-      if (auto* c = uo.if_contains("completion_tokens"); c && c->is_int64()) {
-        o.usage.completion_tokens = c->as_int64();
-      }
-    }
+    read_usage(o.answer.as_object(), o.usage);
     co_return o;
   }
 
@@ -158,15 +150,7 @@ class OpenAiProvider final : public Provider {
           if (fr && fr->is_string()) finished = true;
         }
       }
-      if (const auto* u = obj.if_contains("usage"); u && u->is_object()) {
-        const auto& uo = u->as_object();
-        if (auto* p = uo.if_contains("prompt_tokens"); p && p->is_int64()) {
-          o.usage.prompt_tokens = p->as_int64();
-        }
-        if (auto* c = uo.if_contains("completion_tokens"); c && c->is_int64()) {
-          o.usage.completion_tokens = c->as_int64();
-        }
-      }
+      read_usage(obj, o.usage);
       ready.push_back(std::move(obj));
     };
 
@@ -254,6 +238,18 @@ Outcome outcome_from_status(int status, std::string_view body, std::string_view 
     o.failure = Failure::bad_request;
   }
   return o;
+}
+
+void read_usage(const json::object& obj, gateway::Usage& usage) {
+  const json::value* u = obj.if_contains("usage");
+  if (!u || !u->is_object()) return;
+  const auto& uo = u->as_object();
+  if (const auto* p = uo.if_contains("prompt_tokens"); p && p->is_int64()) {
+    usage.prompt_tokens = p->as_int64();
+  }
+  if (const auto* c = uo.if_contains("completion_tokens"); c && c->is_int64()) {
+    usage.completion_tokens = c->as_int64();
+  }
 }
 
 Provider& openai_provider() {

@@ -13,4 +13,8 @@ Provider& openai_provider();
 // retry-after). Shared with other providers whose errors are OpenAI-shaped.
 Outcome outcome_from_status(int status, std::string_view body, std::string_view retry_after);
 
+// Copies the token counts of an OpenAI object's `usage` (answer or chunk), when present, into
+// `usage`; counts that are absent keep their value.
+void read_usage(const boost::json::object& obj, gateway::Usage& usage);
+
 }  // namespace kt::providers
