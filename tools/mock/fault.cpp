@@ -31,6 +31,7 @@ void Fault::merge(const Fault& o) {
   malformed_json = malformed_json || o.malformed_json;
   truncated_sse = truncated_sse || o.truncated_sse;
   take_if_set(huge, o.huge, -1LL);
+  take_if_set(event_bytes, o.event_bytes, -1LL);
   take_if_set(slow_tokens_ms, o.slow_tokens_ms, -1);
   take_if_set(cold_start_ms, o.cold_start_ms, -1);
   take_if_set(token_delay_ms, o.token_delay_ms, -1);
@@ -98,8 +99,11 @@ std::optional<Fault> parse_fault(std::string_view spec, std::string* error) {
     } else if (key == "truncated_sse" && value.empty()) {
       f.truncated_sse = true;
     } else if (key == "huge") {
-      if (!need_int(256LL * 1024 * 1024)) return std::nullopt;
+      if (!need_int(64LL * 1024 * 1024 * 1024)) return std::nullopt;
       f.huge = n;
+    } else if (key == "event_bytes") {
+      if (!need_int(1024LL * 1024 * 1024)) return std::nullopt;
+      f.event_bytes = n;
     } else if (key == "slow_tokens") {
       if (!need_int(kMaxMs)) return std::nullopt;
       f.slow_tokens_ms = static_cast<int>(n);
@@ -116,10 +120,11 @@ std::optional<Fault> parse_fault(std::string_view spec, std::string* error) {
       if (!need_int(1)) return std::nullopt;
       f.sync_quirk = static_cast<int>(n);
     } else {
-      *error = "unknown fault item '" + std::string(item) +
-               "' (known: status, retry_after, body, delay_headers, stall, after, reset_after, "
-               "malformed_json, truncated_sse, huge, slow_tokens, cold_start, token_delay, "
-               "fail_after, sync_quirk)";
+      *error =
+          "unknown fault item '" + std::string(item) +
+          "' (known: status, retry_after, body, delay_headers, stall, after, reset_after, "
+          "malformed_json, truncated_sse, huge, event_bytes, slow_tokens, cold_start, token_delay, "
+          "fail_after, sync_quirk)";
       return std::nullopt;
     }
   }

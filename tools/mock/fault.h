@@ -25,12 +25,13 @@ struct Fault {
   int reset_after = -1;  // RST the connection after n chunks
   bool malformed_json = false;
   bool truncated_sse = false;
-  long long huge = -1;      // answer text of this many bytes
-  int slow_tokens_ms = -1;  // delay per streamed token
-  int cold_start_ms = -1;   // Replicate: starting -> processing
-  int token_delay_ms = -1;  // Replicate: time per output token
-  int fail_after = -1;      // Replicate: fail after n tokens
-  int sync_quirk = -1;      // Replicate Prefer: wait quirk, 0/1 (-1 = default)
+  long long huge = -1;         // answer text of this many bytes (generated while sending)
+  long long event_bytes = -1;  // streams: one content event of this many bytes, first
+  int slow_tokens_ms = -1;     // delay per streamed token
+  int cold_start_ms = -1;      // Replicate: starting -> processing
+  int token_delay_ms = -1;     // Replicate: time per output token
+  int fail_after = -1;         // Replicate: fail after n tokens
+  int sync_quirk = -1;         // Replicate Prefer: wait quirk, 0/1 (-1 = default)
 
   // Fields set in `other` override this one's.
   void merge(const Fault& other);

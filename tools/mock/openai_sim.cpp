@@ -161,6 +161,8 @@ std::string content_text(const json::value& content) {
   return out;
 }
 
+constexpr long long kMaxHeldHuge = 256LL * 1024 * 1024;  // completions build the text in memory
+
 std::string huge_text(long long bytes) {
   static constexpr std::string_view kFiller = "lorem ipsum dolor sit amet ";
   std::string out;
@@ -271,6 +273,92 @@ asio::awaitable<std::optional<Parsed>> parse_request(MockApp& app, Call& call,
   co_return p;
 }
 
+// The `huge` and `event_bytes` faults of chat completions, generated while sending, so that the
+// mock's memory stays flat whatever the size. A failed write (the peer gave up) throws and ends
+// the coroutine. JSON: one chunked body whose content has exactly `huge` bytes. Streams: with
+// `event_bytes` first one content event of that many bytes, then `huge` bytes as 4 KiB tokens.
+asio::awaitable<void> generated_chat(Call& call, const Fault& f, const std::string& model,
+                                     std::size_t prompt_tokens, bool stream, bool usage) {
+  static constexpr std::string_view kFiller = "lorem ipsum dolor sit amet ";
+  static constexpr std::size_t kPiece = 64 * 1024;
+  static const std::string kBlock = [] {
+    std::string b;
+    while (b.size() < kPiece + kFiller.size()) b += kFiller;
+    return b;
+  }();
+  // n <= kPiece bytes of the filler text starting at text offset pos.
+  auto piece = [](long long pos, std::size_t n) {
+    return std::string_view(kBlock).substr(static_cast<std::size_t>(pos) % kFiller.size(), n);
+  };
+  const std::string id = "chatcmpl-" + random_id(24);
+  const std::string created = std::to_string(now_unix());
+  const long long huge = std::max(0LL, f.huge);
+  const long long words = huge / static_cast<long long>(kFiller.size()) * 5;
+  const std::string usage_text =
+      json::serialize(usage_json(prompt_tokens, static_cast<std::size_t>(words)));
+  if (!stream) {
+    Response head = make_response(http::status::ok, {});
+    head.set("x-request-id", "req_" + random_id(24));
+    co_await call.begin_stream(std::move(head));
+    const std::string open = R"({"id":")" + id + R"(","object":"chat.completion","created":)" +
+                             created + R"(,"model":)" + json_str(model) +
+                             R"(,"choices":[{"index":0,"message":{"role":"assistant","content":")";
+    co_await call.write_chunk(open);
+    for (long long sent = 0; sent < huge;) {
+      const auto n = static_cast<std::size_t>(std::min<long long>(kPiece, huge - sent));
+      co_await call.write_chunk(piece(sent, n));
+      sent += static_cast<long long>(n);
+    }
+    const std::string close =
+        R"("},"logprobs":null,"finish_reason":"stop"}],"usage":)" + usage_text + "}";
+    co_await call.write_chunk(close);
+    co_await call.end_stream();
+    co_return;
+  }
+  const std::string prefix = R"({"id":")" + id +
+                             R"(","object":"chat.completion.chunk","created":)" + created +
+                             R"(,"model":)" + json_str(model) + R"(,"choices":[)";
+  const std::string suffix = usage ? R"(],"usage":null})" : "]}";
+  auto chunk = [&](std::string_view delta, std::string_view finish) {
+    return prefix + R"({"index":0,"delta":)" + std::string(delta) +
+           R"(,"logprobs":null,"finish_reason":)" + std::string(finish) + "}" + suffix;
+  };
+  SseWriter out(call, f);
+  co_await out.begin();
+  if (!co_await out.data(chunk(R"({"role":"assistant","content":""})", "null"))) co_return;
+  if (f.event_bytes >= 0) {
+    const std::string open = "data: " + prefix + R"({"index":0,"delta":{"content":")";
+    co_await call.write_chunk(open);
+    for (long long sent = 0; sent < f.event_bytes;) {
+      const auto n = static_cast<std::size_t>(std::min<long long>(kPiece, f.event_bytes - sent));
+      co_await call.write_chunk(piece(sent, n));
+      sent += static_cast<long long>(n);
+    }
+    const std::string close = R"("},"logprobs":null,"finish_reason":null})" + suffix + "\n\n";
+    co_await call.write_chunk(close);
+  }
+  for (long long sent = 0; sent < huge;) {
+    co_await out.token_pause();
+    const auto n = static_cast<std::size_t>(std::min<long long>(4096, huge - sent));
+    const std::string delta = R"({"content":")" + std::string(piece(sent, n)) + R"("})";
+    if (!co_await out.data(chunk(delta, "null"))) co_return;
+    sent += static_cast<long long>(n);
+  }
+  if (f.truncated_sse) {
+    co_await out.end();
+    co_return;
+  }
+  if (!co_await out.data(chunk("{}", R"("stop")"))) co_return;
+  if (usage) {
+    const std::string u = R"({"id":")" + id + R"(","object":"chat.completion.chunk","created":)" +
+                          created + R"(,"model":)" + json_str(model) + R"(,"choices":[],"usage":)" +
+                          usage_text + "}";
+    if (!co_await out.data(u)) co_return;
+  }
+  if (!co_await out.data("[DONE]")) co_return;
+  co_await out.end();
+}
+
 asio::awaitable<void> chat_completions(MockApp& app, Call& call) {
   auto parsed = co_await parse_request(app, call, true);
   if (!parsed) co_return;
@@ -311,6 +399,10 @@ asio::awaitable<void> chat_completions(MockApp& app, Call& call) {
   }
   bool stream = wants_stream(body);
   if (co_await fault_prelude(call, fault, stream)) co_return;
+  if (fault.huge >= 0 || fault.event_bytes >= 0) {
+    co_await generated_chat(call, fault, model, prompt_tokens, stream, include_usage(body));
+    co_return;
+  }
   Answer answer = make_answer(user_text, fault, max_tokens);
   std::string id = "chatcmpl-" + random_id(24);
   long long created = now_unix();
@@ -402,6 +494,13 @@ asio::awaitable<void> completions(MockApp& app, Call& call) {
     co_return;
   }
   bool stream = wants_stream(body);
+  if (fault.huge > kMaxHeldHuge) {
+    co_await call.send(openai_error(400,
+                                    "kt-mock: huge over 256 MiB is generated only for chat "
+                                    "completions",
+                                    "invalid_request_error"));
+    co_return;
+  }
   if (co_await fault_prelude(call, fault, stream)) co_return;
   std::size_t prompt_tokens = static_cast<std::size_t>(count_words(prompt_text));
   Answer answer = make_answer(last_user_text(prompt_text), fault, max_tokens);

@@ -27,6 +27,19 @@ TEST(ParseFault, StreamItemsAndFlags) {
   EXPECT_EQ(f->huge, 10);
 }
 
+TEST(ParseFault, HugeBeyondMemoryAndEventBytes) {
+  std::string error;
+  auto f = parse_fault("huge=4294967296,event_bytes=2097152", &error);
+  ASSERT_TRUE(f) << error;
+  EXPECT_EQ(f->huge, 4294967296LL);
+  EXPECT_EQ(f->event_bytes, 2097152);
+  EXPECT_FALSE(parse_fault("event_bytes=2147483648", &error));
+  EXPECT_NE(error.find("event_bytes"), std::string::npos);
+  Fault base;
+  base.merge(*f);
+  EXPECT_EQ(base.event_bytes, 2097152);
+}
+
 TEST(ParseFault, ReplicateKnobs) {
   std::string error;
   auto f = parse_fault("cold_start=2000,token_delay=5,fail_after=3,sync_quirk=0", &error);
