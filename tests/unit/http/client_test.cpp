@@ -413,6 +413,40 @@ TEST_F(ClientTest, BodyLimit) {
   for (const auto& e : errors) EXPECT_EQ(e.kind, FailKind::too_large) << e.message;
 }
 
+// A streamed answer that never ends is cut at the stream limit (64 MiB) instead of being relayed
+// forever: the upstream can neither exhaust memory nor hold a client for ever.
+TEST_F(ClientTest, EndlessStreamIsCutAtTheStreamLimit) {
+  const auto port =
+      start_server(ioc, state, [](tcp::socket socket, ServerState& st) -> asio::awaitable<void> {
+        beast::flat_buffer buffer;
+        Request req;
+        if (!co_await read_request(socket, buffer, req, st)) co_return;
+        if (!co_await write_raw(socket,
+                                "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
+                                "Transfer-Encoding: chunked\r\n\r\n"))
+          co_return;
+        const std::string piece = "100000\r\n" + std::string(1 << 20, 'x') + "\r\n";
+        for (int i = 0; i < 200; ++i) {
+          if (!co_await write_raw(socket, piece)) co_return;
+        }
+      });
+  auto [got, err] = run_on(ioc, [&]() -> asio::awaitable<std::pair<std::size_t, ClientError>> {
+    ClientError e;
+    std::size_t total = 0;
+    auto stream = co_await client.open(get(port, "/endless"), within(60s), e);
+    if (!stream) co_return std::pair{total, e};
+    for (;;) {
+      std::string_view piece = co_await stream->read_some(e);
+      if (e || piece.empty()) break;
+      total += piece.size();
+    }
+    co_return std::pair{total, e};
+  });
+  EXPECT_EQ(err.kind, FailKind::too_large) << err.message;
+  EXPECT_LE(got, 64u << 20);
+  EXPECT_GE(got, 60u << 20);
+}
+
 TEST_F(ClientTest, UnparseableResponseIsAProtocolError) {
   const auto port =
       start_server(ioc, state, [](tcp::socket socket, ServerState& st) -> asio::awaitable<void> {
