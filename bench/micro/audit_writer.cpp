@@ -1,8 +1,10 @@
 // Every submitted event gets a fresh id (ids are unique in the store), as make_event would give.
 // Audit event write cost per request (SQLite store on a temp file):
 //   BM_MakeEvent        building the event from an Exchange (request-path cost)
-//   BM_SyncWrite        submit + wait for the commit (durability: sync); with N threads the
-//                       writer's group commit shares one fsync among the waiting requests
+//   BM_SyncWrite        submit + wait for the commit (durability: sync: committed to the WAL,
+//                       synchronous=NORMAL, no fsync); with N threads requests share a commit
+//   BM_FsyncWrite       the same with durability: fsync (synchronous=FULL: one fsync per group
+//                       commit, shared among the requests waiting in the batch)
 //   BM_AsyncEnqueue     try_submit only (durability: async, request-path cost)
 //   BM_AsyncSustained   1000 submits + flush: the sustained store throughput in async mode
 #include <benchmark/benchmark.h>
@@ -22,12 +24,12 @@ namespace {
 using namespace kt::audit;
 
 struct Bench {
-  Bench(bool sync) {
+  explicit Bench(bool sync, bool fsync = false) {
     std::string tmpl = (std::filesystem::temp_directory_path() / "kt-bench-XXXXXX").string();
     if (!mkdtemp(tmpl.data())) std::abort();
     dir = tmpl;
     auto store =
-        std::make_shared<SqliteStore>(SqliteOptions{dir + "/events.db", false, true, sync});
+        std::make_shared<SqliteStore>(SqliteOptions{dir + "/events.db", false, true, fsync});
     WriterOptions o;
     o.gateway_id = "bench";
     o.sync = sync;
@@ -75,8 +77,8 @@ BENCHMARK(BM_MakeEvent);
 
 Bench* g_sync = nullptr;
 
-void BM_SyncWrite(benchmark::State& state) {
-  if (state.thread_index() == 0) g_sync = new Bench(true);
+void sync_write(benchmark::State& state, bool fsync) {
+  if (state.thread_index() == 0) g_sync = new Bench(true, fsync);
   const Event ev = make_event(sample_exchange(), kOpts);
   for (auto _ : state) {
     std::mutex mu;
@@ -98,7 +100,10 @@ void BM_SyncWrite(benchmark::State& state) {
     g_sync = nullptr;
   }
 }
+void BM_SyncWrite(benchmark::State& state) { sync_write(state, false); }
 BENCHMARK(BM_SyncWrite)->Threads(1)->Threads(8)->UseRealTime();
+void BM_FsyncWrite(benchmark::State& state) { sync_write(state, true); }
+BENCHMARK(BM_FsyncWrite)->Threads(1)->Threads(8)->UseRealTime();
 
 void BM_AsyncEnqueue(benchmark::State& state) {
   Bench b(false);

@@ -73,12 +73,17 @@ bool ChainVerifier::feed(const StoredRow& row) {
   if (row.seq < expected_seq_) {
     return fail(row, "reordered", "position " + std::to_string(row.seq) + " appears twice");
   }
+  if (row.stored_at > 0 && row.stored_at < last_stored_at_) {
+    return fail(row, "reordered",
+                "stored before the event at position " + std::to_string(row.seq - 1));
+  }
   if (row.prev_hash != expected_prev_) {
     return fail(row, "prev_hash mismatch",
                 "prev_hash does not equal the hash of the event at position " +
                     std::to_string(row.seq - 1));
   }
   expected_prev_ = row.hash;
+  if (row.stored_at > 0) last_stored_at_ = row.stored_at;
   ++expected_seq_;
   ++verified_;
   return true;

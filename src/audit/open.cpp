@@ -31,7 +31,7 @@ std::shared_ptr<EventStore> open_store(const StoreLocation& where, const OpenOpt
         where.url, options.read_only, options.immutable, options.sync_durability});
   }
   return std::make_shared<SqliteStore>(
-      SqliteOptions{where.path, options.read_only, options.immutable, options.sync_durability});
+      SqliteOptions{where.path, options.read_only, options.immutable, options.fsync});
 }
 
 config::AuditLoggerSettings logger_settings(const config::Config& cfg) {

@@ -86,7 +86,7 @@ CREATE OR REPLACE TRIGGER kt_checkpoints_name_event BEFORE INSERT ON kt_checkpoi
 
 constexpr const char* kRowColumns =
     "gateway_id, seq, id, ts_ms, verdict, reason_code, target, model, status, prev_hash, hash, "
-    "canonical";
+    "canonical, pos";
 
 constexpr std::size_t kRowsPerInsert = 1000;  // 12 parameters each, well under libpq's 65535
 constexpr int kVerifyPage = 10000;
@@ -156,6 +156,7 @@ StoredRow read_row(const Result& r, int row) {
   s.prev_hash = cell(r, row, 9);
   s.hash = cell(r, row, 10);
   s.canonical = cell(r, row, 11);
+  s.stored_at = cell_int(r, row, 12);
   return s;
 }
 

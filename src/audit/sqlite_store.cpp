@@ -67,7 +67,7 @@ BEGIN SELECT RAISE(ABORT, 'kt audit: a checkpoint must name a stored event'); EN
 
 constexpr const char* kRowColumns =
     "gateway_id, seq, id, ts_ms, verdict, reason_code, target, model, status, prev_hash, hash, "
-    "canonical";
+    "canonical, pos";
 
 // A prepared statement that finalizes itself; bind() numbers parameters from 1.
 class Stmt {
@@ -123,6 +123,7 @@ StoredRow read_row(const Stmt& s, int first) {
   r.prev_hash = s.text(first + 9);
   r.hash = s.text(first + 10);
   r.canonical = s.text(first + 11);
+  r.stored_at = s.int64(first + 12);
   return r;
 }
 
@@ -170,7 +171,7 @@ SqliteStore::SqliteStore(const SqliteOptions& options) : path_(options.path) {
     sqlite3_busy_timeout(db_, 10000);
     if (!options.read_only) {
       exec("PRAGMA journal_mode=WAL");
-      exec(options.sync_durability ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
+      exec(options.fsync ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
       exec(kSchema);
       if (options.immutable) exec(kImmutableTriggers);
     } else {
@@ -191,6 +192,12 @@ void SqliteStore::exec(const char* sql) {
     sqlite3_free(err);
     throw StoreError("audit store (sqlite) " + path_ + ": " + msg);
   }
+}
+
+int SqliteStore::synchronous_mode() {
+  std::lock_guard lock(mu_);
+  Stmt s(db_, "PRAGMA synchronous");
+  return s.step() ? static_cast<int>(s.int64(0)) : -1;
 }
 
 ChainHead SqliteStore::head(const std::string& gateway_id) {

@@ -1,9 +1,12 @@
 // sqlite_store.h — the default event store: one SQLite file in WAL mode.
 //
-// Durability: `sync` uses synchronous=FULL, so a committed transaction survives power loss (in WAL
-// mode NORMAL may lose the last commits on power loss, which would break "the response is not
-// completed before its event is committed"); the writer's group commit pays one fsync per batch.
-// `async` uses NORMAL: safe against a process crash, and async already accepts a loss window.
+// Durability (audit.durability): the store runs in WAL mode. `sync` and `async` use
+// synchronous=NORMAL: a commit is in the WAL (the OS page cache) when it returns, so it survives
+// a crash or SIGKILL of the gateway process; the WAL is fsynced at checkpoints, so only an OS
+// crash or power loss can lose the last commits (never corrupt the file or the chain order).
+// `fsync` uses synchronous=FULL: every commit fsyncs the WAL before it returns (also surviving
+// power loss), at one fsync per group commit (~10 ms on ordinary disks) — the writer's group
+// commit shares it among the requests waiting in that batch.
 //
 // Schema: `events` (indexed columns + the canonical JSON the hash covers), `checkpoints`,
 // `prune_authorization`. With `immutable`, triggers refuse every UPDATE and every DELETE of
@@ -26,7 +29,7 @@ struct SqliteOptions {
   std::string path;
   bool read_only = false;        // for the CLI: never creates or alters the file
   bool immutable = true;         // install the append-only triggers
-  bool sync_durability = true;   // synchronous=FULL (sync) or NORMAL (async)
+  bool fsync = false;            // synchronous=FULL (durability: fsync), else NORMAL
 };
 
 class SqliteStore : public EventStore {
@@ -41,6 +44,8 @@ class SqliteStore : public EventStore {
   std::vector<StoredEvent> query(const Filter& filter) override;
   VerifyReport verify() override;
   PruneResult prune(std::int64_t before_ms) override;
+  // PRAGMA synchronous of this connection: 1 NORMAL (sync, async), 2 FULL (fsync).
+  int synchronous_mode();
 
  private:
   void exec(const char* sql);

@@ -55,6 +55,9 @@ struct StoredRow {
   std::string verdict, reason_code, target, model;
   std::int64_t status = 0;
   std::string prev_hash, hash, canonical;
+  // Storage order (the row's insertion cursor); within one chain it grows with seq, so rows
+  // swapped in storage (what `kt events tail` lists) are found too. 0 = not known.
+  std::int64_t stored_at = 0;
 };
 
 struct Checkpoint {
@@ -112,6 +115,7 @@ class ChainVerifier {
   bool fail(const StoredRow& row, std::string reason, std::string detail);
   std::int64_t expected_seq_;
   std::string expected_prev_;
+  std::int64_t last_stored_at_ = 0;
   std::uint64_t verified_ = 0;
   std::optional<ChainBreak> broken_;
 };

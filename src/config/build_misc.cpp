@@ -148,7 +148,7 @@ void build_audit(Checker& check, const YAML::Node& root, Audit& out) {
           "'audit.url_env' must be an environment variable name, not '" + out.url_env + "'");
     }
   }
-  check.read_enum(audit, "durability", path, out.durability, {"sync", "async"});
+  check.read_enum(audit, "durability", path, out.durability, {"sync", "fsync", "async"});
   check.read_enum(audit, "content", path, out.content, {"redacted", "none"});
 }
 

@@ -135,7 +135,7 @@ struct Audit {
   std::string store = "sqlite";  // sqlite | postgres
   std::string path;              // "" = --audit-db / ./kt-events.db
   std::string url_env = "KT_AUDIT_PG_URL";
-  std::string durability = "sync";  // sync | async
+  std::string durability = "sync";  // sync | fsync | async (see audit/sqlite_store.h)
   std::string content = "redacted";  // redacted | none
 };
 

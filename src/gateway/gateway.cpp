@@ -125,17 +125,17 @@ ReloadResult Gateway::reload() {
     const std::string path = cfg.audit.path.empty() ? impl_->opts.audit_db : cfg.audit.path;
     try {
       if (cfg.audit.store == "postgres") {
-        impl_->store = audit::open_postgres_store(cfg.audit.url_env, cfg.audit.durability == "sync");
+        impl_->store = audit::open_postgres_store(cfg.audit.url_env, cfg.audit.durability != "async");
       } else {
         audit::SqliteOptions so;
         so.path = path;
         so.immutable = !cfg.policies.audit_logger || cfg.policies.audit_logger->immutable;
-        so.sync_durability = cfg.audit.durability == "sync";
+        so.fsync = cfg.audit.durability == "fsync";
         impl_->store = std::make_shared<audit::SqliteStore>(so);
       }
       audit::WriterOptions wo;
       wo.gateway_id = impl_->opts.gateway_id;
-      wo.sync = cfg.audit.durability == "sync";
+      wo.sync = cfg.audit.durability != "async";  // sync and fsync wait for the commit
       wo.retention_days =
           cfg.policies.audit_logger ? cfg.policies.audit_logger->retention_days : 365;
       impl_->writer = std::make_unique<audit::AuditWriter>(impl_->store, wo);

@@ -153,6 +153,49 @@ TEST_F(SqliteStoreTest, SwappedRowsAreReordered) {
   EXPECT_EQ(r.breaks[0].event_id, events[2].id);
 }
 
+// Only the storage order of two events swapped (the order `kt events tail` lists them in): the
+// chain links are intact, but an event stored before its predecessor is a reorder.
+TEST_F(SqliteStoreTest, SwappedStorageOrderIsReordered) {
+  auto store = open();
+  const auto events = append_chain(*store, 5);
+  append_chain(*store, 2, now_ms(), "gw-other");  // interleaved chains keep their own order
+  append_chain(*store, 2);
+  ASSERT_TRUE(store->verify().ok());
+  RawDb raw(dir.file("events.db"));
+  ASSERT_EQ(raw.exec("DROP TRIGGER events_no_update"), "");
+  ASSERT_EQ(raw.exec("CREATE TEMP TABLE p AS SELECT seq, pos FROM events "
+                     "WHERE gateway_id = 'gw-test' AND seq IN (2, 3); "
+                     "UPDATE events SET pos = -1 WHERE gateway_id = 'gw-test' AND seq = 2; "
+                     "UPDATE events SET pos = (SELECT pos FROM p WHERE seq = 2) "
+                     "WHERE gateway_id = 'gw-test' AND seq = 3; "
+                     "UPDATE events SET pos = (SELECT pos FROM p WHERE seq = 3) "
+                     "WHERE gateway_id = 'gw-test' AND seq = 2"),
+            "");
+  const VerifyReport r = store->verify();
+  ASSERT_EQ(r.breaks.size(), 1u);
+  EXPECT_EQ(r.breaks[0].gateway_id, "gw-test");
+  EXPECT_EQ(r.breaks[0].reason, "reordered");
+  EXPECT_EQ(r.breaks[0].position, 3);
+  EXPECT_EQ(r.breaks[0].event_id, events[2].id);
+  EXPECT_EQ(r.verified, 2u + 2u);  // gw-test up to position 2, and all of gw-other
+}
+
+// durability sync/async: synchronous=NORMAL (a commit survives a crash of the process); fsync:
+// FULL (every commit is fsynced, surviving power loss). Both in WAL mode.
+TEST_F(SqliteStoreTest, FsyncOptionSelectsSynchronousFull) {
+  for (const bool fsync : {false, true}) {
+    SqliteOptions o{dir.file(fsync ? "full.db" : "normal.db")};
+    o.fsync = fsync;
+    SqliteStore store(o);
+    append_chain(store, 1);
+    EXPECT_EQ(store.synchronous_mode(), fsync ? 2 : 1) << "fsync=" << fsync;
+    RawDb raw(o.path);
+    EXPECT_EQ(raw.count("SELECT count(*) FROM events"), 1);
+  }
+  SqliteStore reader(SqliteOptions{dir.file("full.db"), true});
+  EXPECT_TRUE(reader.verify().ok());
+}
+
 TEST_F(SqliteStoreTest, ForgedEventIsAPrevHashMismatch) {
   auto store = open();
   const auto events = append_chain(*store, 5);

@@ -136,6 +136,25 @@ TEST(Settings, Defaults) {
   EXPECT_EQ(c.files, std::vector<std::string>{"s"});
 }
 
+// audit.durability: sync (committed before the response), fsync (also fsynced), async (queued).
+TEST(Settings, AuditDurabilityValues) {
+  for (const char* value : {"sync", "fsync", "async"}) {
+    auto r = load_config_text(std::string("pack: {name: s, version: 1.0.0, enabled: true}\n"
+                                          "audit: {durability: ") + value + "}\n", "s");
+    ASSERT_TRUE(r.ok()) << value << ": " << testing::codes(r.errors);
+    EXPECT_EQ(r.config->audit.durability, value);
+  }
+  auto bad = load_config_text(
+      "pack: {name: s, version: 1.0.0, enabled: true}\naudit: {durability: fsyn}\n", "s");
+  ASSERT_FALSE(bad.ok());
+  const auto* e = testing::find_code(bad.errors, "E004");
+  ASSERT_NE(e, nullptr);
+  EXPECT_EQ(e->path, "audit.durability");
+  EXPECT_NE(e->suggestion.find("Did you mean 'fsync'?"), std::string::npos) << e->suggestion;
+  EXPECT_NE(e->suggestion.find("Valid values: sync, fsync, async"), std::string::npos)
+      << e->suggestion;
+}
+
 TEST(Suggest, EditDistanceAndThreshold) {
   EXPECT_EQ(edit_distance("", ""), 0u);
   EXPECT_EQ(edit_distance("kitten", "sitting"), 3u);
