@@ -21,8 +21,9 @@ namespace {
 std::optional<audit::Filter> parse_filter(std::string_view target, std::string& error) {
   std::vector<std::pair<std::string, std::string>> params;
   if (const auto q = target.find('?'); q != std::string_view::npos) {
-    const std::string_view query = target.substr(q + 1);
-    // Explicit length: Boost 1.81 would otherwise treat the view as a C string (strlen).
+    // A NUL-terminated copy: Boost.URL 1.81's parse_query runs strlen on its argument even when
+    // given an explicit length (ASan: heap overflow reading past the request target).
+    const std::string query(target.substr(q + 1));
     auto parsed = boost::urls::parse_query(boost::core::string_view(query.data(), query.size()));
     if (!parsed) {
       error = "the query string is malformed";

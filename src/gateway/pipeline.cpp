@@ -31,6 +31,15 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+void scrub_secret(std::string& text, std::string_view secret) {
+  if (secret.size() < 4) return;
+  constexpr std::string_view kMask = "[redacted]";
+  for (auto at = text.find(secret); at != std::string::npos; at = text.find(secret, at)) {
+    text.replace(at, secret.size(), kMask);
+    at += kMask.size();
+  }
+}
+
 double ms_between(Clock::time_point a, Clock::time_point b) {
   return std::chrono::duration<double, std::milli>(b - a).count();
 }
@@ -91,6 +100,24 @@ bool has_payload(const json::object& choice) {
   }
   if (auto* t = choice.if_contains("text"); t && t->is_string()) return !t->as_string().empty();
   return true;
+}
+
+// The decision event keeps at most this much of the answer: an upstream that answers tens of
+// megabytes must not become an audit record of that size (and its copies while it is built,
+// hashed and stored). Cut on a UTF-8 boundary, with a marker.
+constexpr std::size_t kMaxRecordedAnswer = 1 << 20;
+constexpr std::string_view kAnswerCut = "\n[kt: answer truncated at 1 MiB in this record]";
+
+void append_recorded(std::string& answer, std::string_view text) {
+  if (answer.size() >= kMaxRecordedAnswer) return;
+  if (text.size() <= kMaxRecordedAnswer - answer.size()) {
+    answer.append(text);
+    return;
+  }
+  std::size_t n = kMaxRecordedAnswer - answer.size();
+  while (n > 0 && (static_cast<unsigned char>(text[n]) & 0xC0) == 0x80) --n;
+  answer.append(text.substr(0, n));
+  answer.append(kAnswerCut);
 }
 
 std::string answer_text_of(const json::value& answer) {
@@ -270,7 +297,7 @@ class StreamRelay final : public providers::ChunkSink {
   }
 
   void append_answer(std::size_t idx, std::string_view text) {
-    if (idx == 0) ex_.answer_text.append(text);
+    if (idx == 0) append_recorded(ex_.answer_text, text);
   }
 
   awaitable<bool> write_event(const json::object& c) {
@@ -501,6 +528,9 @@ awaitable<void> Gateway::pipeline(Route route, Request& req, ClientSink& sink,
       }
     }
     const auto t1 = Clock::now();
+    // A provider may echo the credential in its error text (e.g. "Incorrect API key provided:
+    // sk-…"): it must not reach the client, the event or the logs.
+    scrub_secret(o.message, ctx.credential);
     Attempt a{t.id, t.provider, o.status,
               o.failure == Failure::none
                   ? std::string()
@@ -583,7 +613,7 @@ awaitable<void> Gateway::pipeline(Route route, Request& req, ClientSink& sink,
         co_return;
       }
     }
-    ex.answer_text = answer_text_of(result.answer);
+    append_recorded(ex.answer_text, answer_text_of(result.answer));
     std::string body = json::serialize(result.answer);
     if (!co_await finish(200)) {
       co_await sink.respond(503, "application/json",

@@ -168,8 +168,9 @@ class HttpSink final : public gateway::ClientSink {
 bool query_token_ok(std::string_view target, std::string_view token) {
   const auto q = target.find('?');
   if (q == std::string_view::npos) return false;
-  const std::string_view query = target.substr(q + 1);
-  // Explicit length: Boost 1.81 would otherwise treat the view as a C string (strlen).
+  // A NUL-terminated copy: Boost.URL 1.81's parse_query runs strlen on its argument even when
+  // given an explicit length.
+  const std::string query(target.substr(q + 1));
   auto params = boost::urls::parse_query(boost::core::string_view(query.data(), query.size()));
   if (!params) return false;
   for (auto p : *params) {
