@@ -13,6 +13,10 @@
 #include <iostream>
 #include <thread>
 
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "cli/command.h"
@@ -70,6 +74,38 @@ bool split_listen(const std::string& listen, std::string& host, std::uint16_t& p
   if (p.empty() || *end != '\0' || v < 0 || v > 65535) return false;
   port = static_cast<std::uint16_t>(v);
   return true;
+}
+
+// At the drain deadline: shut the reading side of every client connection still open on our
+// port, so each request in flight sees its client gone — the pipeline cancels the upstream call
+// and records the request's decision event — instead of vanishing with its worker. (The
+// listeners are closed by then; upstream connections have other local ports.)
+void disconnect_clients(std::uint16_t port) {
+  DIR* dir = ::opendir("/proc/self/fd");
+  if (!dir) return;
+  while (const dirent* e = ::readdir(dir)) {
+    char* end = nullptr;
+    const long fd = std::strtol(e->d_name, &end, 10);
+    if (end == e->d_name || *end != '\0' || fd == ::dirfd(dir)) continue;
+    const int s = static_cast<int>(fd);
+    int type = 0;
+    int listening = 0;
+    socklen_t n = sizeof type;
+    if (::getsockopt(s, SOL_SOCKET, SO_TYPE, &type, &n) != 0 || type != SOCK_STREAM) continue;
+    n = sizeof listening;
+    if (::getsockopt(s, SOL_SOCKET, SO_ACCEPTCONN, &listening, &n) != 0 || listening) continue;
+    sockaddr_storage local{};
+    socklen_t len = sizeof local;
+    if (::getsockname(s, reinterpret_cast<sockaddr*>(&local), &len) != 0) continue;
+    std::uint16_t p = 0;
+    if (local.ss_family == AF_INET) {
+      p = ntohs(reinterpret_cast<const sockaddr_in*>(&local)->sin_port);
+    } else if (local.ss_family == AF_INET6) {
+      p = ntohs(reinterpret_cast<const sockaddr_in6*>(&local)->sin6_port);
+    }
+    if (p == port) ::shutdown(s, SHUT_RD);
+  }
+  ::closedir(dir);
 }
 
 void print_diagnostics(const gateway::ReloadResult& r) {
@@ -164,7 +200,13 @@ int run(RunOptions o) {
           std::this_thread::sleep_for(std::chrono::milliseconds(10));
         }
         if (srv.in_flight() > 0) {
-          spdlog::warn("drain deadline passed with {} requests in flight", srv.in_flight());
+          spdlog::warn("drain deadline passed with {} requests in flight; disconnecting them",
+                       srv.in_flight());
+          disconnect_clients(srv.port());
+          const auto grace = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+          while (srv.in_flight() > 0 && std::chrono::steady_clock::now() < grace) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+          }
         }
         srv.stop();
         gw.shutdown();
