@@ -30,7 +30,7 @@ struct OpenOptions {
   bool read_only = false;
   bool immutable = true;
   bool sync_durability = true;  // postgres: synchronous_commit on (sync, fsync) or off (async)
-  bool fsync = false;            // sqlite: synchronous=FULL (durability: fsync)
+  bool fsync = false;           // sqlite: synchronous=FULL (durability: fsync)
 };
 std::shared_ptr<EventStore> open_store(const StoreLocation& where, const OpenOptions& options);
 

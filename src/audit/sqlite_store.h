@@ -27,9 +27,9 @@ namespace kt::audit {
 
 struct SqliteOptions {
   std::string path;
-  bool read_only = false;        // for the CLI: never creates or alters the file
-  bool immutable = true;         // install the append-only triggers
-  bool fsync = false;            // synchronous=FULL (durability: fsync), else NORMAL
+  bool read_only = false;  // for the CLI: never creates or alters the file
+  bool immutable = true;   // install the append-only triggers
+  bool fsync = false;      // synchronous=FULL (durability: fsync), else NORMAL
 };
 
 class SqliteStore : public EventStore {

@@ -191,10 +191,13 @@ test('tampering: triggers refuse UPDATE/DELETE; an edited, deleted or reordered 
 // 2. Crash under load
 // ---------------------------------------------------------------------------------------------
 
-test('kill -9 under concurrent load (durability: sync): every request answered 200 has its event; the chain verifies', async (t) => {
+// sync: each event is committed to the WAL before its response (synchronous=NORMAL) — enough to
+// survive the process dying; fsync: also fsynced (synchronous=FULL). Both must pass.
+for (const durability of ['sync', 'fsync']) {
+test(`kill -9 under concurrent load (durability: ${durability}): every request answered 200 has its event; the chain verifies`, async (t) => {
   const dir = tempDir('kt-audit-crash-');
   const db = path.join(dir, 'kt-events.db');
-  const cfg = config({ audit: 'audit: {durability: sync}' });
+  const cfg = config({ audit: `audit: {durability: ${durability}}` });
   const env = { [KEY_ENV]: 'sk-e2e-audit-0002' };
   const gw = await startGateway({ config: cfg, dir, env, args: ['--gateway-id', 'gw-crash'] });
   const answered = [];
@@ -249,6 +252,7 @@ test('kill -9 under concurrent load (durability: sync): every request answered 2
   assert.equal(v.report.verified, events.length);
   rmSync(dir, { recursive: true, force: true });
 });
+}
 
 // ---------------------------------------------------------------------------------------------
 // 3. Retention

@@ -139,8 +139,9 @@ TEST(Settings, Defaults) {
 // audit.durability: sync (committed before the response), fsync (also fsynced), async (queued).
 TEST(Settings, AuditDurabilityValues) {
   for (const char* value : {"sync", "fsync", "async"}) {
-    auto r = load_config_text(std::string("pack: {name: s, version: 1.0.0, enabled: true}\n"
-                                          "audit: {durability: ") + value + "}\n", "s");
+    const std::string text = std::string("pack: {name: s, version: 1.0.0, enabled: true}\n") +
+                             "audit: {durability: " + value + "}\n";
+    auto r = load_config_text(text, "s");
     ASSERT_TRUE(r.ok()) << value << ": " << testing::codes(r.errors);
     EXPECT_EQ(r.config->audit.durability, value);
   }
