@@ -50,6 +50,12 @@ e2e: build-asan
 # Every test: unit tests and end-to-end suites, all on the ASan+UBSan build.
 test: unit-asan e2e
 
+# A 10-minute soak (not part of `make test`): steady mixed load through kt on the release build,
+# sampling its RSS and open descriptors; fails on memory growth after warm-up or a descriptor leak.
+# SOAK_SECONDS shortens or lengthens it.
+soak: build
+	@KT_BIN=$(abspath $(BUILD))/kt KT_MOCK_BIN=$(abspath $(BUILD))/kt-mock node tests/soak/soak.mjs
+
 # Micro benchmarks and detection-quality programs (not part of the default build).
 bench-build: build
 	@cmake --build $(BUILD) --target $$(cmake --build $(BUILD) --target help | sed -n 's/^\(bench_[a-z_]*\|[a-z]*_eval\):.*/\1/p' | tr '\n' ' ')
