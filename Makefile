@@ -2,12 +2,15 @@
 SHELL := /bin/bash
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 300
+FUZZ_SMOKE_SECONDS ?= 25
 LISTEN     ?= 127.0.0.1:41002
 MOCK_PORT  ?= 41080
 MOCK_STREAM_PORT ?= 41081
 CMAKE_FLAGS ?=
 
-.PHONY: all bootstrap build build-asan run test unit unit-asan e2e fuzz soak bench bench-build clean
+.PHONY: all bootstrap build build-asan run test unit unit-asan e2e fuzz fuzz-build fuzz-smoke soak bench bench-build clean
 
 all: build
 
@@ -47,8 +50,24 @@ e2e: build-asan
 	  ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  node --test --test-concurrency=1 tests/e2e/
 
-# Every test: unit tests and end-to-end suites, all on the ASan+UBSan build.
-test: unit-asan e2e
+# The libFuzzer targets (tests/fuzz): clang-14, ASan + UBSan, only the libraries they need.
+$(FUZZ_BUILD)/build.ninja:
+	@cmake -S . -B $(FUZZ_BUILD) -G Ninja -DCMAKE_CXX_COMPILER=clang++-14 -DCMAKE_BUILD_TYPE=Debug \
+	  -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g1" -DKT_FUZZ=ON -DKT_ONLY_UNIT=ON >/dev/null
+
+fuzz-build: bootstrap $(FUZZ_BUILD)/build.ninja
+	@cmake --build $(FUZZ_BUILD) --target fuzz
+
+# Every fuzz target for FUZZ_SECONDS each; crashes go to $(FUZZ_BUILD)/artifacts/<target>/.
+fuzz: fuzz-build
+	@tests/fuzz/run $(FUZZ_BUILD) $(FUZZ_SECONDS)
+
+# The short run `make test` does: each target FUZZ_SMOKE_SECONDS, failing on any finding.
+fuzz-smoke: fuzz-build
+	@tests/fuzz/run $(FUZZ_BUILD) $(FUZZ_SMOKE_SECONDS)
+
+# Every test: unit tests and end-to-end suites, all on the ASan+UBSan build, then a short fuzz run.
+test: unit-asan e2e fuzz-smoke
 
 # A 10-minute soak (not part of `make test`): steady mixed load through kt on the release build,
 # sampling its RSS and open descriptors; fails on memory growth after warm-up or a descriptor leak.
@@ -65,4 +84,4 @@ bench: build
 	@bench/run
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)
