@@ -95,6 +95,14 @@ Loaded load_sources(const std::vector<Source>& sources) {
   Loaded loaded;
   std::vector<SourceDocument> documents;
   for (const auto& source : sources) {
+    if (!parse_terminates(source.text)) {
+      loaded.errors.push_back({"E005", "",
+                               "YAML syntax error: the parser does not terminate on this text",
+                               "Look for a ',' outside [ ] or { } at the top level; quote it or "
+                               "remove it",
+                               source.file, 0, 0});
+      continue;
+    }
     try {
       std::vector<YAML::Node> docs = YAML::LoadAll(source.text);
       if (docs.size() > 1) {
@@ -109,6 +117,16 @@ Loaded load_sources(const std::vector<Source>& sources) {
       }
       YAML::Node root = docs.empty() ? YAML::Node(YAML::NodeType::Null) : docs.front();
       if (root.IsNull() || !root.IsDefined()) root = YAML::Node(YAML::NodeType::Map);
+      if (!within_limits(root)) {
+        loaded.errors.push_back(
+            {"E005", "",
+             "The YAML nests deeper than " + std::to_string(kMaxYamlDepth) +
+                 " levels or its aliases expand to more than " + std::to_string(kMaxYamlNodes) +
+                 " nodes",
+             "Check for an anchor used inside itself (a: &x [*x]) or aliases of aliases",
+             source.file, 0, 0});
+        continue;
+      }
       documents.push_back({source.file, root});
     } catch (const YAML::ParserException& e) {
       Diagnostic d;

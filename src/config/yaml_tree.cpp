@@ -1,7 +1,10 @@
 #include "config/yaml_tree.h"
 
+#include <yaml-cpp/eventhandler.h>
+
+#include <cctype>
 #include <charconv>
-#include <regex>
+#include <sstream>
 
 namespace kt::config {
 namespace {
@@ -19,6 +22,89 @@ bool contains(const YAML::Node& tree, const YAML::Node& target) {
   }
   return false;
 }
+
+bool digits(std::string_view s, std::size_t& i) {
+  const std::size_t start = i;
+  while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i]))) ++i;
+  return i > start;
+}
+
+// YAML 1.2 core schema numbers, matched by hand (std::regex recurses once per character and
+// overflowed the stack on a scalar of a few ten thousand digits).
+// int: [-+]?[0-9]+
+bool is_integer(std::string_view s) {
+  std::size_t i = !s.empty() && (s[0] == '-' || s[0] == '+');
+  return digits(s, i) && i == s.size();
+}
+// float: [-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?
+bool is_real(std::string_view s) {
+  std::size_t i = !s.empty() && (s[0] == '-' || s[0] == '+');
+  if (i < s.size() && s[i] == '.') {
+    ++i;
+    if (!digits(s, i)) return false;
+  } else {
+    if (!digits(s, i)) return false;
+    if (i < s.size() && s[i] == '.') {
+      ++i;
+      digits(s, i);
+    }
+  }
+  if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
+    ++i;
+    if (i < s.size() && (s[i] == '-' || s[i] == '+')) ++i;
+    if (!digits(s, i)) return false;
+  }
+  return i == s.size();
+}
+
+bool walk_within(const YAML::Node& node, int depth, std::size_t& budget) {
+  if (depth > kMaxYamlDepth || budget == 0) return false;
+  --budget;
+  if (node.IsMap()) {
+    for (const auto& kv : node) {
+      if (!walk_within(kv.first, depth + 1, budget) || !walk_within(kv.second, depth + 1, budget)) {
+        return false;
+      }
+    }
+  } else if (node.IsSequence()) {
+    for (const auto& item : node) {
+      if (!walk_within(item, depth + 1, budget)) return false;
+    }
+  }
+  return true;
+}
+
+// Counts parse events and gives up beyond a budget (see parse_terminates).
+class EventBudget final : public YAML::EventHandler {
+ public:
+  struct Exhausted {};
+  explicit EventBudget(std::size_t limit) : left_(limit) {}
+  void OnDocumentStart(const YAML::Mark&) override { spend(); }
+  void OnDocumentEnd() override { spend(); }
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override { spend(); }
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override { spend(); }
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                const std::string&) override {
+    spend();
+  }
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {
+    spend();
+  }
+  void OnSequenceEnd() override { spend(); }
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {
+    spend();
+  }
+  void OnMapEnd() override { spend(); }
+
+ private:
+  void spend() {
+    if (left_ == 0) throw Exhausted{};
+    --left_;
+  }
+  std::size_t left_;
+};
 
 // The node whose mark describes `node`: itself, or for a merged map its first key.
 YAML::Node marked(const YAML::Node& node) {
@@ -91,19 +177,45 @@ boost::json::value yaml_to_json(const YAML::Node& node) {
       if (s == "true" || s == "True" || s == "TRUE") return true;
       if (s == "false" || s == "False" || s == "FALSE") return false;
       if (s == "null" || s == "Null" || s == "NULL" || s == "~") return nullptr;
-      static const std::regex integer("[-+]?[0-9]+");
-      static const std::regex real("[-+]?(\\.[0-9]+|[0-9]+(\\.[0-9]*)?)([eE][-+]?[0-9]+)?");
-      if (std::regex_match(s, integer)) {
+      const char* first = s.data() + (!s.empty() && s[0] == '+');
+      const char* last = s.data() + s.size();
+      if (is_integer(s)) {
         std::int64_t v = 0;
-        auto [end, ec] = std::from_chars(s.data() + (s[0] == '+'), s.data() + s.size(), v);
-        if (ec == std::errc() && end == s.data() + s.size()) return v;
+        auto [end, ec] = std::from_chars(first, last, v);
+        if (ec == std::errc() && end == last) return v;
       }
-      if (std::regex_match(s, real)) return std::stod(s);
+      if (is_real(s)) {
+        // std::stod threw std::out_of_range on 1e999; from_chars reports it instead.
+        double v = 0;
+        auto [end, ec] = std::from_chars(first, last, v);
+        if (ec == std::errc() && end == last) return v;
+      }
       return boost::json::string(s);
     }
     default:
       return nullptr;
   }
+}
+
+bool parse_terminates(const std::string& text) {
+  // Every event stands for at least one token, and a token for at least one character; the
+  // slack covers the document start and end events of an empty text.
+  std::istringstream in(text);
+  YAML::Parser parser(in);
+  EventBudget budget(4 * text.size() + 64);
+  try {
+    while (parser.HandleNextDocument(budget)) {
+    }
+  } catch (const EventBudget::Exhausted&) {
+    return false;
+  } catch (const YAML::Exception&) {
+  }
+  return true;
+}
+
+bool within_limits(const YAML::Node& root) {
+  std::size_t budget = kMaxYamlNodes;
+  return walk_within(root, 0, budget);
 }
 
 }  // namespace kt::config

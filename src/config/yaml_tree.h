@@ -30,6 +30,22 @@ struct NodePosition {
 NodePosition locate(const YAML::Node& node, const std::vector<SourceDocument>& sources);
 
 // Plain scalars become bool/int/double/null where YAML 1.2 core says so; quoted ones stay strings.
+// A number too large for a double stays a string (validation then rejects it where a number is
+// expected). Call it only on trees that passed within_limits().
 boost::json::value yaml_to_json(const YAML::Node& node);
+
+// yaml-cpp 0.7 never returns from parsing a document whose top level holds a ',' outside brackets
+// (",", "\"x\",", "[a]\n,"): it emits null nodes forever, allocating until memory runs out.
+// False when a parse of `text` emits more events than its length can account for. Syntax errors
+// are left to YAML::LoadAll to report.
+bool parse_terminates(const std::string& text);
+
+// Aliases let a small document stand for a cyclic (`a: &x [*x]`) or exponentially large
+// ("billion laughs") tree, and every walk of the config (checks, layering, JSON conversion)
+// expands them. True when the tree, aliases expanded, nests at most kMaxYamlDepth levels and has
+// at most kMaxYamlNodes nodes; the walk itself stops at those bounds.
+inline constexpr int kMaxYamlDepth = 64;
+inline constexpr std::size_t kMaxYamlNodes = 200000;
+bool within_limits(const YAML::Node& root);
 
 }  // namespace kt::config
