@@ -27,6 +27,8 @@ function parseOptions(argv) {
     warmup: 2,
     ktThreads: 1,
     profile: '',
+    instructions: '',
+    requests: 2000,
     out: '',
   };
   const explicit = {};
@@ -51,6 +53,13 @@ function parseOptions(argv) {
         usage('--profile needs kt-none, kt-seed, kt-replicate or kt-pii-stream');
       }
     }
+    else if (a === '--instructions') {
+      o.instructions = argv[++i];
+      if (!['kt-none', 'kt-seed', 'kt-replicate', 'kt-pii-stream'].includes(o.instructions)) {
+        usage('--instructions needs kt-none, kt-seed, kt-replicate or kt-pii-stream');
+      }
+    } else if (a === '--requests') o.requests = num();
+    else if (a === '--memory-only') o.memoryOnly = true;
     else if (a === '--out') {
       if (i + 1 >= argv.length) usage('--out needs a file name');
       o.out = argv[++i];
@@ -70,6 +79,7 @@ function parseOptions(argv) {
 function usage(error) {
   const text = `usage: bench/run [--quick] [--runs N] [--duration S] [--warmup S] [--kt-threads N]
                  [--skip-portkey] [--strict] [--out FILE] [--profile KT_PATH]
+                 [--instructions KT_PATH [--requests N]]
   --quick         smoke run: 1 run of 2 s per measurement, 1 s warm-up, short stream probes
   --runs N        runs per measurement; the report shows the median (default 3)
   --duration S    seconds per wrk run (default 5); --warmup S seconds of excluded warm-up (default 2)
@@ -79,6 +89,11 @@ function usage(error) {
   --out FILE      report file (default bench/results/<UTC date>.md; --quick: <date>.quick.tmp)
   --profile P     instead of the benchmark, perf-sample kt path P (kt-none, kt-seed, kt-replicate,
                   kt-pii-stream) under wrk -c16 for --duration seconds and print its hottest functions
+  --instructions P  instead of the benchmark, run kt path P under valgrind (callgrind) and count
+                  the instructions kt executes per request over --requests N (default 2000)
+                  sequential keep-alive requests after 200 uncounted ones (repeatable on a busy
+                  machine, unlike timings); kt-pii-stream sends streamed requests
+  --memory-only   only the memory measurement: kt's VmHWM at 1,000 concurrent streams
 env: KT_BIN, KT_MOCK_BIN (default build/kt, build/kt-mock)\n`;
   process.stderr.write((error ? `bench/run: ${error}\n` : '') + text);
   process.exit(error ? 2 : 0);
@@ -498,6 +513,145 @@ async function profile(o, ktBin, mockBin) {
   return res.error_count > 0 ? 1 : 0;
 }
 
+// ---------------------------------------------------------------- instruction-count mode
+
+// Sends `n` requests one after the other on one keep-alive connection; resolves with the number
+// of non-200 answers. Streamed requests (`stream`) read the whole event stream.
+async function sequentialRequests(port, headers, body, n) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  let bad = 0;
+  for (let i = 0; i < n; i++) {
+    const status = await new Promise((resolve, reject) => {
+      const req = http.request({ host: '127.0.0.1', port, method: 'POST', path: '/v1/chat/completions', agent,
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...headers } },
+      (res) => {
+        res.on('data', () => {});
+        res.on('end', () => resolve(res.statusCode));
+      });
+      req.setTimeout(60000, () => req.destroy(new Error('timed out after 60 s')));
+      req.on('error', reject);
+      req.end(body);
+    });
+    if (status !== 200) bad++;
+  }
+  agent.destroy();
+  return bad;
+}
+
+// Totals and call counts of a callgrind dump: { ir, calls: Map(function name -> calls) }.
+function readCallgrind(file) {
+  const text = fs.readFileSync(file, 'utf8');
+  const names = new Map();
+  const calls = new Map();
+  let callee = '';
+  let ir = NaN;
+  for (const line of text.split('\n')) {
+    let m;
+    if ((m = line.match(/^cfn=\((\d+)\)(?: (.*))?$/))) {
+      if (m[2] !== undefined) names.set(m[1], m[2]);
+      callee = names.get(m[1]) ?? '';
+    } else if ((m = line.match(/^fn=\((\d+)\) (.*)$/))) {
+      names.set(m[1], m[2]);
+    } else if ((m = line.match(/^calls=(\d+)/))) {
+      calls.set(callee, (calls.get(callee) ?? 0) + Number(m[1]));
+    } else if ((m = line.match(/^(?:summary|totals): (\d+)/))) {
+      ir = Number(m[1]);
+    }
+  }
+  return { ir, calls };
+}
+
+// `--instructions <kt path>`: kt under callgrind; counts instructions (all of kt's threads) and
+// allocations per request over o.requests sequential requests after 200 uncounted ones.
+async function instructions(o, ktBin, mockBin) {
+  const mock = await startMock(mockBin);
+  const name = o.instructions;
+  const dir = path.join(tmpDir, name);
+  fs.mkdirSync(dir, { recursive: true });
+  const cfg = path.join(dir, 'policy-config.yaml');
+  fs.writeFileSync(cfg, ktConfigs(mock.api)[name]);
+  const port = await freePort();
+  const out = path.join(tmpDir, 'callgrind.out');
+  const child = start(name, 'valgrind', [
+    '--tool=callgrind', `--callgrind-out-file=${out}`, '--dump-instr=no', '--separate-threads=yes',
+    ktBin, 'gateway', 'run', '--listen', `127.0.0.1:${port}`, '--policy-config', cfg,
+    '--audit-db', path.join(dir, 'events.db'), '--threads', String(o.ktThreads),
+    '--max-concurrency', '4096', '--max-queue', '4096', '--log-level', 'warn', '--drain-seconds', '2',
+  ], { env: { KT_BENCH_OPENAI_KEY: OPENAI_KEY, KT_BENCH_REPLICATE_TOKEN: REPLICATE_TOKEN } });
+  await waitReady(child, `kt (${name}) under callgrind`,
+                  async () => (await request(port, 'GET', '/readyz')).status === 200, 300000);
+  const headers = { authorization: `Bearer ${OPENAI_KEY}` };
+  const body = name === 'kt-pii-stream'
+    ? JSON.stringify({ model: CHAT_MODEL, stream: true, messages: [{ role: 'user', content: STREAM_CONTENT }] })
+    : chatBody(name === 'kt-replicate' ? REPLICATE_MODEL : CHAT_MODEL);
+  let bad = await sequentialRequests(port, headers, body, 200);
+  await sleep(500);  // let the async audit writer catch up before counting
+  execFileSync('callgrind_control', ['-z', String(child.pid)], { stdio: 'ignore' });
+  const t0 = Date.now();
+  bad += await sequentialRequests(port, headers, body, o.requests);
+  await sleep(1000);
+  execFileSync('callgrind_control', ['-d', String(child.pid)], { stdio: 'ignore' });
+  const seconds = (Date.now() - t0) / 1000;
+  await stopChild(child, 20000);
+  // One dump per thread (--separate-threads): callgrind.out.<n>-<thread>.
+  const dumps = fs.readdirSync(tmpDir).filter((f) => /^callgrind\.out\.\d+(-\d+)?$/.test(f)).sort();
+  if (dumps.length === 0) fail('callgrind wrote no dump', child);
+  let ir = 0;
+  let allocs = 0;
+  const threads = [];
+  for (const d of dumps) {
+    const file = path.join(tmpDir, d);
+    const r = readCallgrind(file);
+    if (!Number.isFinite(r.ir) || r.ir === 0) continue;
+    const text = fs.readFileSync(file, 'utf8');
+    const role = text.includes('AuditWriter::run') ? 'audit writer'
+      : text.includes('Server::start') ? 'worker (I/O + request path)' : 'other';
+    const a = [...r.calls].filter(([f]) => /^(malloc|calloc|realloc|operator new(\[\])?\(unsigned long\))$/.test(f))
+      .reduce((n, [, c]) => n + c, 0);
+    const kept = path.join(os.tmpdir(), `kt-callgrind-${name}.${d.replace(/^callgrind\.out\./, '')}`);
+    fs.copyFileSync(file, kept);
+    threads.push({ role, ir: r.ir, allocs: a, kept });
+    ir += r.ir;
+    allocs += a;
+  }
+  const perReq = (n) => (n / o.requests).toFixed(1);
+  threads.sort((x, y) => y.ir - x.ir);
+  const lines = threads.map((t) => `  ${t.role}: ${(t.ir / o.requests).toFixed(0)} instructions, ${perReq(t.allocs)} allocations per request (${t.kept})`);
+  const worker = threads.find((t) => t.role.startsWith('worker'));
+  let top = [];
+  if (worker) {
+    const annotate = execFileSync('callgrind_annotate', ['--inclusive=no', '--threshold=100', worker.kept],
+                                  { encoding: 'utf8', maxBuffer: 64 << 20 });
+    top = annotate.split('\n').filter((l) => /^\s*[\d,]+ \(/.test(l) && !/PROGRAM TOTALS/.test(l)).slice(0, 30)
+      .map((l) => l.replace(/ \[[^\]]*\]$/, '').slice(0, 200));
+  }
+  process.stdout.write(`# instructions of ${name}: ${o.requests} sequential requests (${bad} not 200) in ${seconds.toFixed(1)} s under callgrind\n` +
+                       `instructions per request (all threads): ${(ir / o.requests).toFixed(0)}\n` +
+                       `allocations (malloc/new) per request (all threads): ${perReq(allocs)}\n` +
+                       `${lines.join('\n')}\n\n` +
+                       `worker thread, self instructions per function:\n${top.join('\n')}\n`);
+  await stopAll();
+  fs.rmSync(tmpDir, { recursive: true, force: true });
+  return bad > 0 ? 1 : 0;
+}
+
+// `--memory-only`: the memory part of the benchmark alone (a fresh kt with the seed chain
+// holding 1,000 concurrent streams), for working on per-stream memory.
+async function memoryOnly(o, ktBin, mockBin) {
+  const mock = await startMock(mockBin);
+  const kt = await startKt(ktBin, 'kt-mem', ktConfigs(mock.api)['kt-seed'], o.ktThreads);
+  const before = readStatus(kt.child.pid);
+  const res = await probe(`http://127.0.0.1:${kt.port}/v1/chat/completions`,
+                          `${CHAT_MODEL}@fault=slow_tokens=100`, 1000, 1,
+                          { warmup: false, headers: { authorization: `Bearer ${OPENAI_KEY}` } });
+  const after = readStatus(kt.child.pid);
+  process.stdout.write(`1,000 streams: ${res.ok} complete, ${res.failed} failed, peak open ${res.peak_open}; ` +
+                       `kt VmRSS at start ${fmtMb(before.rssKb)}, VmHWM ${fmtMb(after.hwmKb)}\n`);
+  await stopAll();
+  fs.rmSync(tmpDir, { recursive: true, force: true });
+  return res.failed > 0 ? 1 : 0;
+}
+
 // ---------------------------------------------------------------- main
 
 async function main() {
@@ -510,6 +664,8 @@ async function main() {
   tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kt-bench-'));
   log(`work dir ${tmpDir}`);
   if (o.profile) return profile(o, ktBin, mockBin);
+  if (o.instructions) return instructions(o, ktBin, mockBin);
+  if (o.memoryOnly) return memoryOnly(o, ktBin, mockBin);
   const loadBefore = fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
   const startedAt = new Date();
 

@@ -1,6 +1,7 @@
 #include "api/request.h"
 
 #include <array>
+#include <memory>
 
 namespace kt::api {
 
@@ -58,11 +59,12 @@ bool check_messages(const json::object& obj, DecodeError& err) {
 
 }  // namespace
 
-bool decode_request(Endpoint ep, std::string_view body, DecodedRequest& out, DecodeError& err) {
+bool decode_request(Endpoint ep, std::string_view body, DecodedRequest& out, DecodeError& err,
+                    json::storage_ptr sp) {
   json::parse_options opts;
   opts.max_depth = 64;
   boost::system::error_code ec;
-  json::value v = json::parse(body, ec, {}, opts);
+  json::value v = json::parse(body, ec, std::move(sp), opts);
   if (ec) return fail(err, "request body is not valid JSON: " + ec.message(), "");
   if (!v.is_object()) return fail(err, "request body must be a JSON object", "");
   const auto& obj = v.get_object();
@@ -117,7 +119,9 @@ bool decode_request(Endpoint ep, std::string_view body, DecodedRequest& out, Dec
       return fail(err, "'n' must be an integer between 1 and 10", "n");
     }
   }
-  out.body = std::move(v);
+  // Move construction keeps v's storage (move assignment would copy into out.body's).
+  std::destroy_at(&out.body);
+  std::construct_at(&out.body, std::move(v));
   return true;
 }
 

@@ -24,7 +24,9 @@ struct DecodeError {
   std::string param;  // the offending field, for the error envelope's message
 };
 
-// Parses and validates. On failure returns false and fills `err` (answer 422).
-bool decode_request(Endpoint ep, std::string_view body, DecodedRequest& out, DecodeError& err);
+// Parses and validates. On failure returns false and fills `err` (answer 422). The parsed body
+// lives in `sp` (default: the default resource); the gateway passes a per-request arena.
+bool decode_request(Endpoint ep, std::string_view body, DecodedRequest& out, DecodeError& err,
+                    boost::json::storage_ptr sp = {});
 
 }  // namespace kt::api

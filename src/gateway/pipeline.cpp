@@ -6,7 +6,9 @@
 #include <boost/asio.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 
+#include <charconv>
 #include <map>
+#include <memory>
 #include <set>
 
 #include "api/errors.h"
@@ -142,31 +144,45 @@ std::string answer_text_of(const json::value& answer) {
   return out;
 }
 
+// Series are found by label keys rendered into a reused buffer (observe::counter/histogram):
+// no allocation per request once a series exists.
 void record_metrics(const Exchange& ex, Route route, int http_status, bool model_served) {
   auto& m = observe::shard();
-  m.requests_total[observe::labels({{"target", ex.served_by.empty() ? "none" : ex.served_by},
-                                    {"model", model_served ? ex.model : "unknown"},
-                                    {"status", std::to_string(http_status)}})]++;
-  m.request_duration[observe::labels({{"route", to_string(route)}})].observe(
-      std::chrono::duration<double>(Clock::now() - ex.started).count());
+  char status_buf[16];
+  const auto [end, ec] = std::to_chars(status_buf, status_buf + sizeof status_buf, http_status);
+  const std::string_view status(status_buf, ec == std::errc() ? end - status_buf : 0);
+  const std::string_view target = ex.served_by.empty() ? std::string_view("none") : ex.served_by;
+  const std::string_view model = model_served ? std::string_view(ex.model) : "unknown";
+  ++observe::counter(m.requests_total, {{"target", target}, {"model", model}, {"status", status}});
+  observe::histogram(m.request_duration, {{"route", to_string(route)}})
+      .observe(std::chrono::duration<double>(Clock::now() - ex.started).count());
   for (const auto& p : ex.policies) {
-    m.policy_evaluations_total[observe::labels({{"policy", p.kind}, {"verdict", p.verdict}})]++;
-    m.policy_duration[observe::labels({{"policy", p.kind}})].observe(p.latency_us / 1e6);
+    ++observe::counter(m.policy_evaluations_total, {{"policy", p.kind}, {"verdict", p.verdict}});
+    observe::histogram(m.policy_duration, {{"policy", p.kind}}).observe(p.latency_us / 1e6);
   }
   for (const auto& a : ex.attempts) {
     if (a.ttfb_ms >= 0) {
-      m.upstream_ttfb[observe::labels({{"target", a.target}})].observe(a.ttfb_ms / 1000.0);
+      observe::histogram(m.upstream_ttfb, {{"target", a.target}}).observe(a.ttfb_ms / 1000.0);
     }
   }
 }
 
 void count_fallback(const std::string& from, const std::string& to) {
-  observe::shard().fallbacks_total[observe::labels({{"from", from}, {"to", to}})]++;
+  ++observe::counter(observe::shard().fallbacks_total, {{"from", from}, {"to", to}});
 }
 
 void count_attempt(const std::string& target, Failure f) {
-  observe::shard().upstream_attempts_total[observe::labels(
-      {{"target", target}, {"outcome", providers::to_string(f)}})]++;
+  ++observe::counter(observe::shard().upstream_attempts_total,
+                     {{"target", target}, {"outcome", providers::to_string(f)}});
+}
+
+// True when the output phase left a whole answer as the provider returned it: every output
+// policy allowed it without error (a redacting or failing policy may have edited it).
+bool output_untouched(const Exchange& ex) {
+  for (const auto& p : ex.policies) {
+    if (p.phase == Phase::output && (p.verdict != "allow" || p.degraded)) return false;
+  }
+  return true;
 }
 
 // A chunk like `like` carrying only `text` for choice `idx` (text a stream filter held back).
@@ -205,30 +221,28 @@ class StreamRelay final : public providers::ChunkSink {
               bool chain_enabled)
       : sink_(sink), ex_(ex), chain_(chain), chain_enabled_(chain_enabled) {}
 
+  // Without output policies a chunk goes out as the upstream's bytes (no re-serialisation).
+  awaitable<bool> chunk_raw(json::object& c, std::string_view raw) override {
+    // A multi-line `data` (pretty-printed JSON) would need re-framing: serialise that one.
+    const bool one_line = !raw.empty() && raw.find_first_of("\r\n") == std::string_view::npos;
+    if (chain_enabled_ || blocked_ || !one_line) co_return co_await chunk(c);
+    if (!co_await open()) co_return false;
+    providers::read_usage(c, ex_.usage);
+    note_answer(c);
+    std::string& out = event_;
+    out.assign("data: ");
+    out.append(raw);
+    out.append("\n\n");
+    co_return co_await sink_.write(out);
+  }
+
   awaitable<bool> chunk(json::object& c) override {
     if (blocked_) co_return false;
-    if (!started_) {
-      started_ = true;
-      ++observe::shard().in_flight_streams;
-      if (!co_await sink_.begin_stream(200, "text/event-stream",
-                                       header("x-kt-target", target_id_))) {
-        co_return false;
-      }
-    }
+    if (!co_await open()) co_return false;
     providers::read_usage(c, ex_.usage);
     auto* choices = c.if_contains("choices");
     if (!chain_enabled_) {
-      if (choices && choices->is_array()) {
-        for (auto& cv : choices->as_array()) {
-          if (!cv.is_object()) continue;
-          auto& choice = cv.as_object();
-          const json::value* idx = choice.if_contains("index");
-          if (json::value* slot = content_slot(choice)) {
-            append_answer(idx && idx->is_int64() ? static_cast<std::size_t>(idx->as_int64()) : 0,
-                          slot->as_string());
-          }
-        }
-      }
+      note_answer(c);
       co_return co_await write_event(c);
     }
     if (choices && choices->is_array() && !choices->as_array().empty()) {
@@ -289,6 +303,30 @@ class StreamRelay final : public providers::ChunkSink {
   std::map<std::size_t, std::unique_ptr<policies::StreamFilter>>& filters() { return filters_; }
 
  private:
+  // Starts the client's stream on the first chunk.
+  awaitable<bool> open() {
+    if (started_) co_return true;
+    started_ = true;
+    ++observe::shard().in_flight_streams;
+    Headers target = header("x-kt-target", target_id_);
+    co_return co_await sink_.begin_stream(200, "text/event-stream", std::move(target));
+  }
+
+  // Records the answer text of an unfiltered chunk (for the decision event).
+  void note_answer(json::object& c) {
+    auto* choices = c.if_contains("choices");
+    if (!choices || !choices->is_array()) return;
+    for (auto& cv : choices->as_array()) {
+      if (!cv.is_object()) continue;
+      auto& choice = cv.as_object();
+      const json::value* idx = choice.if_contains("index");
+      if (json::value* slot = content_slot(choice)) {
+        append_answer(idx && idx->is_int64() ? static_cast<std::size_t>(idx->as_int64()) : 0,
+                      slot->as_string());
+      }
+    }
+  }
+
   policies::StreamFilter& filter(std::size_t idx) {
     auto& f = filters_[idx];
     if (!f) f = chain_.make_stream_filters(ex_);
@@ -301,8 +339,9 @@ class StreamRelay final : public providers::ChunkSink {
   }
 
   awaitable<bool> write_event(const json::object& c) {
-    last_ = c;
-    std::string out = "data: ";
+    if (chain_enabled_) last_ = c;  // the model for chunks of held-back text (flush_held)
+    std::string& out = event_;
+    out.assign("data: ");
     out += json::serialize(c);
     out += "\n\n";
     co_return co_await sink_.write(out);
@@ -321,6 +360,7 @@ class StreamRelay final : public providers::ChunkSink {
   bool started_ = false;
   bool blocked_ = false;
   json::object last_;
+  std::string event_;  // the SSE event being written (reused)
   std::map<std::size_t, std::unique_ptr<policies::StreamFilter>> filters_;
   std::set<std::size_t> finished_;
 };
@@ -362,6 +402,12 @@ awaitable<void> Gateway::pipeline(Route route, Request& req, ClientSink& sink,
     eo.hipaa_audit_controls = im.audit_settings.hipaa_audit_controls;
     audit::Event ev = audit::make_event(ex, eo);
     if (!audit::should_record(ev, im.audit_settings)) co_return true;
+    if (cfg.audit.durability == "async") {
+      // Nothing to wait for: queue it (no timer, no completion hop through the executor).
+      if (im.writer->try_submit(std::move(ev))) co_return true;
+      im.audit_rejected.fetch_add(1, std::memory_order_relaxed);
+      co_return false;
+    }
     auto executor = co_await asio::this_coro::executor;
     struct Wait {
       explicit Wait(asio::any_io_executor e) : timer(e) {}
@@ -404,11 +450,15 @@ awaitable<void> Gateway::pipeline(Route route, Request& req, ClientSink& sink,
   // 1. Decode.
   api::DecodedRequest dr;
   api::DecodeError de;
-  if (!api::decode_request(api_endpoint_of(route), req.body, dr, de)) {
+  // The body's JSON lives in one arena per request (a couple of allocations instead of one per
+  // string, array and object); it is reference-counted, so copies of parts stay valid.
+  json::storage_ptr arena = json::make_shared_resource<json::monotonic_resource>(
+      req.body.size() + req.body.size() / 2 + 512);
+  if (!api::decode_request(api_endpoint_of(route), req.body, dr, de, std::move(arena))) {
     co_await fail(api::ErrorKind::validation, de.message);
     co_return;
   }
-  ex.body = std::move(dr.body);
+  providers::adopt(ex.body, std::move(dr.body));  // keeps the arena
   ex.model = std::move(dr.model);
   ex.stream = dr.stream;
   ex.include_usage = dr.include_usage;
@@ -463,7 +513,8 @@ awaitable<void> Gateway::pipeline(Route route, Request& req, ClientSink& sink,
   Outcome last;
   bool success = false;
   std::string skipped;
-  StreamRelay relay(sink, ex, *rt->chain, chain_enabled);
+  // An empty chain has no stream filters: its streams are relayed unchanged.
+  StreamRelay relay(sink, ex, *rt->chain, chain_enabled && rt->chain->size() > 0);
   std::string prev_target;
   Outcome result;
   for (const auto& c : cands) {
@@ -614,7 +665,10 @@ awaitable<void> Gateway::pipeline(Route route, Request& req, ClientSink& sink,
       }
     }
     append_recorded(ex.answer_text, answer_text_of(result.answer));
-    std::string body = json::serialize(result.answer);
+    // The upstream's own bytes when nothing edited the answer (no re-serialisation).
+    std::string body = !result.raw.empty() && output_untouched(ex)
+                           ? std::move(result.raw)
+                           : json::serialize(result.answer);
     if (!co_await finish(200)) {
       co_await sink.respond(503, "application/json",
                             api::error_body(api::ErrorKind::unavailable,

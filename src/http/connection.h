@@ -44,7 +44,7 @@ class Connection {
   const std::string& pool_key() const { return pool_key_; }
   boost::beast::flat_buffer& buffer() { return buffer_; }
   // Scratch space for body pieces handed out by BodyStream::read_some.
-  std::array<char, 16 * 1024>& body_scratch() { return body_scratch_; }
+  std::array<char, 4 * 1024>& body_scratch() { return body_scratch_; }
 
   bool reused = false;  // came out of the pool (so a failure may be a stale keep-alive)
   Clock::time_point idle_since;
@@ -54,7 +54,7 @@ class Connection {
   std::optional<boost::beast::tcp_stream> plain_;
   std::optional<TlsStream> tls_;
   boost::beast::flat_buffer buffer_;
-  std::array<char, 16 * 1024> body_scratch_;
+  std::array<char, 4 * 1024> body_scratch_;  // 4 KiB: SSE events are far smaller; per stream
 };
 
 // Resolves, connects and (for https) completes the TLS handshake by `deadline`. On failure sets

@@ -34,7 +34,7 @@ void merge_counters(Map& into, const Map& from) {
   for (const auto& [k, v] : from) into[k] += v;
 }
 
-void merge_histograms(std::map<Labels, Histogram>& into, const std::map<Labels, Histogram>& from) {
+void merge_histograms(Histograms& into, const Histograms& from) {
   for (const auto& [k, v] : from) into[k].merge(v);
 }
 
@@ -43,7 +43,7 @@ void header(std::string& out, std::string_view name, std::string_view help, std:
 }
 
 void counters(std::string& out, std::string_view name, std::string_view help,
-              const std::map<Labels, std::uint64_t>& m) {
+              const Counters& m) {
   header(out, name, help, "counter");
   for (const auto& [k, v] : m) out += fmt::format("{}{{{}}} {}\n", name, k, v);
 }
@@ -54,7 +54,7 @@ std::string join_labels(const Labels& base, std::string_view extra) {
 }
 
 void histograms(std::string& out, std::string_view name, std::string_view help,
-                const std::map<Labels, Histogram>& m) {
+                const Histograms& m) {
   header(out, name, help, "histogram");
   for (const auto& [k, h] : m) {
     std::uint64_t cum = 0;
@@ -76,8 +76,9 @@ thread_local MetricsShard* t_shard = nullptr;
 
 }  // namespace
 
-Labels labels(std::initializer_list<std::pair<std::string_view, std::string_view>> kv) {
-  std::string out;
+namespace {
+
+void append_labels(std::string& out, LabelList kv) {
   for (const auto& [k, v] : kv) {
     if (!out.empty()) out += ',';
     out += k;
@@ -85,8 +86,28 @@ Labels labels(std::initializer_list<std::pair<std::string_view, std::string_view
     escape_into(out, v);
     out += '"';
   }
+}
+
+template <class Map>
+typename Map::mapped_type& series(Map& m, LabelList kv) {
+  thread_local std::string key;
+  key.clear();
+  append_labels(key, kv);
+  auto it = m.find(std::string_view(key));
+  if (it == m.end()) it = m.emplace(key, typename Map::mapped_type{}).first;
+  return it->second;
+}
+
+}  // namespace
+
+Labels labels(LabelList kv) {
+  std::string out;
+  append_labels(out, kv);
   return out;
 }
+
+std::uint64_t& counter(Counters& m, LabelList kv) { return series(m, kv); }
+Histogram& histogram(Histograms& m, LabelList kv) { return series(m, kv); }
 
 void MetricsShard::merge(const MetricsShard& o) {
   merge_counters(requests_total, o.requests_total);

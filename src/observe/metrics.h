@@ -30,22 +30,33 @@ struct Histogram {
 
 // Label sets are rendered once into a key such as `target="a",model="m",status="200"`.
 using Labels = std::string;
-Labels labels(std::initializer_list<std::pair<std::string_view, std::string_view>> kv);
+using LabelList = std::initializer_list<std::pair<std::string_view, std::string_view>>;
+Labels labels(LabelList kv);
+
+// Maps with heterogeneous lookup, so the request path finds an existing series by a key
+// rendered into a reused per-thread buffer, without allocating (counter() / histogram()).
+using Counters = std::map<Labels, std::uint64_t, std::less<>>;
+using Histograms = std::map<Labels, Histogram, std::less<>>;
 
 struct MetricsShard {
-  std::map<Labels, std::uint64_t> requests_total;             // target, model, status
-  std::map<Labels, Histogram> request_duration;               // route
-  std::map<Labels, std::uint64_t> policy_evaluations_total;   // policy, verdict
-  std::map<Labels, Histogram> policy_duration;                // policy
-  std::map<Labels, Histogram> upstream_ttfb;                  // target
-  std::map<Labels, std::uint64_t> fallbacks_total;            // from, to
-  std::map<Labels, std::uint64_t> upstream_attempts_total;    // target, outcome
+  Counters requests_total;             // target, model, status
+  Histograms request_duration;         // route
+  Counters policy_evaluations_total;   // policy, verdict
+  Histograms policy_duration;          // policy
+  Histograms upstream_ttfb;            // target
+  Counters fallbacks_total;            // from, to
+  Counters upstream_attempts_total;    // target, outcome
   std::int64_t in_flight_requests = 0;
   std::int64_t in_flight_streams = 0;
   std::uint64_t requests_processed = 0;
 
   void merge(const MetricsShard& o);
 };
+
+// The series of `m` for the label set `kv`, created (zero) on first use; m[labels(kv)] without
+// building a string once the series exists.
+std::uint64_t& counter(Counters& m, LabelList kv);
+Histogram& histogram(Histograms& m, LabelList kv);
 
 // The current thread's shard (set by the worker when it starts; a default one otherwise).
 MetricsShard& shard();

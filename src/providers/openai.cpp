@@ -85,13 +85,17 @@ class OpenAiProvider final : public Provider {
     o.status = 200;
     o.ttfb_ms = ms_since(t0);
     boost::system::error_code ec;
-    o.answer = json::parse(res.body, ec);
+    // One arena for the whole answer (see the request body in the pipeline).
+    adopt(o.answer, json::parse(res.body, ec,
+                                json::make_shared_resource<json::monotonic_resource>(
+                                    res.body.size() + res.body.size() / 2 + 512)));
     if (ec || !o.answer.is_object()) {
       o.failure = Failure::connection_error;
       o.message = "upstream returned malformed JSON (target " + ctx.target.id + ")";
       co_return o;
     }
     read_usage(o.answer.as_object(), o.usage);
+    o.raw = std::move(res.body);
     co_return o;
   }
 
@@ -119,7 +123,7 @@ class OpenAiProvider final : public Provider {
     http::SseReader reader;
     bool done = false, finished = false, stop = false;
     Outcome failure;  // set when the upstream reports an error inside the stream
-    std::vector<json::object> ready;
+    std::vector<std::pair<json::object, std::string>> ready;  // chunk and its SSE data
     auto on_event = [&](const http::SseEvent& ev) {
       if (done || stop) return;
       if (ev.data == "[DONE]") {
@@ -151,7 +155,7 @@ class OpenAiProvider final : public Provider {
         }
       }
       read_usage(obj, o.usage);
-      ready.push_back(std::move(obj));
+      ready.emplace_back(std::move(obj), std::string(ev.data));
     };
 
     for (;;) {
@@ -173,9 +177,9 @@ class OpenAiProvider final : public Provider {
                           ctx.target.id + ")";
         stop = true;
       }
-      for (auto& c : ready) {
+      for (auto& [c, raw] : ready) {
         if (o.ttfb_ms < 0) o.ttfb_ms = ms_since(t0);
-        if (!co_await sink.chunk(c)) {
+        if (!co_await sink.chunk_raw(c, raw)) {
           o.failure = Failure::canceled;
           o.message = "client disconnected";
           co_return o;

@@ -13,7 +13,9 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/json.hpp>
 
+#include <memory>
 #include <string>
+#include <string_view>
 
 #include "config/config.h"
 #include "gateway/exchange.h"
@@ -35,12 +37,36 @@ enum class Failure {
 };
 const char* to_string(Failure f);
 
+// slot = v, keeping v's storage (json::value's move assignment copies when the storages differ,
+// and parsed bodies live in per-request arenas).
+inline void adopt(boost::json::value& slot, boost::json::value&& v) noexcept {
+  std::destroy_at(&slot);
+  std::construct_at(&slot, std::move(v));
+}
+
 struct Outcome {
+  Outcome() = default;
+  Outcome(const Outcome&) = default;
+  Outcome(Outcome&&) = default;
+  Outcome& operator=(const Outcome&) = default;
+  // Takes `answer` over with its storage: json::value's move assignment copies when the
+  // storages differ, and answers are parsed into their own arenas.
+  Outcome& operator=(Outcome&& o) noexcept {
+    if (this != &o) {
+      std::destroy_at(this);
+      std::construct_at(this, std::move(o));
+    }
+    return *this;
+  }
+
   Failure failure = Failure::none;
   int status = 0;              // upstream HTTP status (0 = none received)
   std::string message;         // client-facing cause; never a secret or a raw header
   std::string retry_after;     // Retry-After to forward on 429
   boost::json::value answer;   // complete(): the OpenAI-shaped answer
+  // complete(): the upstream's bytes when `answer` is exactly their parse ("" = none); the
+  // pipeline forwards them untouched when no output policy edited the answer.
+  std::string raw;
   int chunks_sent = 0;         // stream(): chunks handed to the sink; > 0 = no silent fallback
   double ttfb_ms = -1;         // time to first byte (stream: first token) of the attempt
   double queue_ms = -1;        // Replicate started_at - created_at (cold start), -1 = n/a
@@ -53,6 +79,11 @@ class ChunkSink {
  public:
   virtual ~ChunkSink() = default;
   virtual boost::asio::awaitable<bool> chunk(boost::json::object& c) = 0;
+  // The same, with the upstream's own bytes of the chunk (the SSE `data` that parsed to `c`): a
+  // sink that relays chunks unchanged may send `raw` instead of serialising `c` again.
+  virtual boost::asio::awaitable<bool> chunk_raw(boost::json::object& c, std::string_view raw) {
+    return chunk(c);
+  }
 };
 
 // Everything one attempt needs. Built by the pipeline per target.

@@ -147,6 +147,7 @@ class PredictionCanceller {
 // Sleeps `d`, or returns false at once when the deadline would pass first.
 awaitable<bool> sleep_within_deadline(const Api& api, Clock::duration d) {
   if (Clock::now() + d >= api.deadline()) co_return false;
+  if (d <= Clock::duration::zero()) co_return true;
   asio::steady_timer timer(co_await asio::this_coro::executor, d);
   co_await timer.async_wait(asio::use_awaitable);
   co_return true;
@@ -170,9 +171,11 @@ std::optional<Outcome> accept_prediction(const Api& api, const http::Response& r
   return std::nullopt;
 }
 
-// POSTs the create request; `wait` adds Prefer: wait=N when the deadline leaves room.
+// POSTs the create request; `wait` adds Prefer: wait=N when the deadline leaves room, and then
+// `*waited` says whether it was sent (the answer came after Replicate held the request).
 awaitable<std::optional<Outcome>> create(Api& api, const CreateCall& call,
-                                         const json::object& input, bool wait, Prediction& p) {
+                                         const json::object& input, bool wait, Prediction& p,
+                                         bool* waited = nullptr) {
   http::ClientRequest req = api.request("POST", call.url, true);
   req.headers.emplace_back("content-type", "application/json");
   req.headers.emplace_back("accept", "application/json");
@@ -181,7 +184,10 @@ awaitable<std::optional<Outcome>> create(Api& api, const CreateCall& call,
                                                                   kWaitMargin);
     if (api.deadline() == Clock::time_point::max()) room = 60s;
     long seconds = std::min<long>(60, room.count());
-    if (seconds >= 1) req.headers.emplace_back("prefer", "wait=" + std::to_string(seconds));
+    if (seconds >= 1) {
+      req.headers.emplace_back("prefer", "wait=" + std::to_string(seconds));
+      if (waited) *waited = true;
+    }
   }
   req.body = create_body(call, input);
   http::ClientError err;
@@ -215,16 +221,22 @@ awaitable<std::optional<Outcome>> fetch(Api& api, const std::string& url, Predic
 
 // Polls until the prediction is terminal or the deadline passes (→ timeout). `on_poll` sees
 // every state (used to stream diffed output); it returns false to stop (client gone).
+// `at_once`: the first poll goes out without a pause — after a `Prefer: wait` answer, which
+// Replicate may send as "processing" (without metrics) for a prediction that already finished
+// (wire-formats §1.3), so waiting kFirstPoll there would only add latency.
 template <typename OnPoll>
-awaitable<std::optional<Outcome>> poll_until_terminal(Api& api, Prediction& p, OnPoll on_poll) {
-  Clock::duration delay = kFirstPoll;
+awaitable<std::optional<Outcome>> poll_until_terminal(Api& api, Prediction& p, OnPoll on_poll,
+                                                      bool at_once = false) {
+  Clock::duration delay = at_once ? Clock::duration::zero() : Clock::duration(kFirstPoll);
   while (!p.terminal()) {
     if (!co_await sleep_within_deadline(api, delay)) {
       co_return fail(Failure::timeout, "the Replicate prediction did not finish before the "
                                        "target deadline (status " + p.status + ")");
     }
-    delay = std::min<Clock::duration>(
-        std::chrono::duration_cast<Clock::duration>(delay * kPollGrowth), kMaxPoll);
+    delay = delay <= Clock::duration::zero()
+                ? Clock::duration(kFirstPoll)
+                : std::min<Clock::duration>(
+                      std::chrono::duration_cast<Clock::duration>(delay * kPollGrowth), kMaxPoll);
     bool transient = false;
     std::string url = p.url_get;
     if (auto bad = co_await fetch(api, url, p, transient)) {
@@ -269,7 +281,8 @@ awaitable<Run> run_prediction(CallContext& ctx, CreateCall call, json::object in
   PredictionCanceller canceller(co_await asio::this_coro::executor, api);
   Run run;
   Prediction& p = run.prediction;
-  if ((run.failure = co_await create(api, call, input, true, p))) co_return run;
+  bool waited = false;
+  if ((run.failure = co_await create(api, call, input, true, p, &waited))) co_return run;
   run.status = 201;
   canceller.arm(p.url_cancel);
   auto note_output = [&](const Prediction& now) -> awaitable<bool> {
@@ -277,7 +290,7 @@ awaitable<Run> run_prediction(CallContext& ctx, CreateCall call, json::object in
     co_return true;
   };
   co_await note_output(p);
-  if ((run.failure = co_await poll_until_terminal(api, p, note_output))) co_return run;
+  if ((run.failure = co_await poll_until_terminal(api, p, note_output, waited))) co_return run;
   canceller.disarm();
   if (p.status != "succeeded") {
     run.failure = prediction_failure(p);

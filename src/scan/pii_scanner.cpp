@@ -722,6 +722,19 @@ std::size_t PiiScanner::settled_prefix(std::string_view text) const {
     i = j;
   }
   std::size_t cut = n - i > kMaxTail ? n - kMaxTail : i;
+  // A byte that no built-in entity can contain ('!', '?', ',', ';') ends every entity before it:
+  // nothing that arrives later can extend into the text up to it, so the tail starts after the
+  // last such byte ("Hello!" is released at once instead of with the next token). Custom
+  // patterns may contain any byte, so with them only whitespace settles text.
+  if (custom_count_ == 0) {
+    for (std::size_t k = n; k > cut; --k) {
+      const char c = text[k - 1];
+      if (c == '!' || c == '?' || c == ',' || c == ';') {
+        cut = k;
+        break;
+      }
+    }
+  }
   // An open PEM block (BEGIN without END yet) is held whole, up to its own bound.
   std::size_t begin = text.rfind("-----BEGIN ");
   if (begin != std::string_view::npos && pem_end(text, begin) == 0 && n - begin <= kMaxPemTail) {

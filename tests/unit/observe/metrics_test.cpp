@@ -46,6 +46,20 @@ TEST(Metrics, ShardsMerge) {
   EXPECT_EQ(a.in_flight_streams, 3);
 }
 
+TEST(Metrics, CounterAndHistogramFindTheSameSeriesAsLabels) {
+  MetricsShard m;
+  ++counter(m.requests_total, {{"target", "t"}, {"model", "m"}, {"status", "200"}});
+  ++counter(m.requests_total, {{"target", "t"}, {"model", "m"}, {"status", "200"}});
+  ++counter(m.requests_total, {{"target", "t"}, {"model", "q\"x"}, {"status", "200"}});
+  EXPECT_EQ(m.requests_total.size(), 2u);
+  EXPECT_EQ(m.requests_total[labels({{"target", "t"}, {"model", "m"}, {"status", "200"}})], 2u);
+  EXPECT_EQ(m.requests_total[labels({{"target", "t"}, {"model", "q\"x"}, {"status", "200"}})], 1u);
+  histogram(m.upstream_ttfb, {{"target", "a"}}).observe(0.5);
+  histogram(m.upstream_ttfb, {{"target", "a"}}).observe(0.7);
+  EXPECT_EQ(m.upstream_ttfb.size(), 1u);
+  EXPECT_EQ(m.upstream_ttfb[labels({{"target", "a"}})].count, 2u);
+}
+
 // Every non-comment line must be `name{labels} value` or `name value` in the text format.
 TEST(Metrics, TextFormatIsWellFormed) {
   MetricsShard m;

@@ -141,6 +141,21 @@ TEST(PiiStream, CleanTextIsReleasedBeforeFinish) {
   EXPECT_FALSE(r.found_any());
 }
 
+TEST(PiiStream, TextEndingInPunctuationIsReleasedAtOnce) {
+  PiiScanner s{PiiScanOptions{}};
+  RedactionStyle style;
+  PiiStreamRedactor r(s, style);
+  std::string out;
+  r.write("Hello!", out);
+  EXPECT_EQ(out, "Hello!");
+  r.write(" mail john.doe@example.com;", out);
+  EXPECT_EQ(out, "Hello! mail [EMAIL];");
+  r.write(" ok", out);
+  EXPECT_EQ(out, "Hello! mail [EMAIL]; ");
+  r.finish(out);
+  EXPECT_EQ(out, "Hello! mail [EMAIL]; ok");
+}
+
 TEST(PiiStream, HoldBackIsBounded) {
   PiiScanner s{PiiScanOptions{}};
   RedactionStyle style;

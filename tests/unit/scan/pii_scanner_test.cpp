@@ -203,6 +203,19 @@ TEST(PiiScanner, SettledPrefixHoldsTheTail) {
   EXPECT_EQ(s.settled_prefix("k\n-----BEGIN RSA PRIVATE KEY-----\nMIIE\n"), 2u);
   std::string long_token(5000, 'a');
   EXPECT_EQ(s.settled_prefix(long_token), 5000u - PiiScanner::kMaxTail);
+  // A byte no entity contains settles everything up to it, even inside the last token.
+  EXPECT_EQ(s.settled_prefix("Hello!"), 6u);
+  EXPECT_EQ(s.settled_prefix("mail john@example.com,or"), 22u);
+  EXPECT_EQ(s.settled_prefix("call +1 202 555;1"), 16u);
+  EXPECT_EQ(s.settled_prefix("ok? john.d"), 4u);
+  EXPECT_EQ(s.settled_prefix("k -----BEGIN RSA PRIVATE KEY-----\nMII!E"), 2u);
+}
+
+TEST(PiiScanner, SettledPrefixWithCustomPatternsWaitsForWhitespace) {
+  PiiScanOptions o;
+  o.custom_patterns = {R"(ID![0-9]{4})"};
+  PiiScanner s(o);
+  EXPECT_EQ(s.settled_prefix("see ID!"), 4u);
 }
 
 }  // namespace
