@@ -116,12 +116,16 @@
     const now = Date.now();
     const from = now - windowMs;
     const backfill = loadedFrom > from;
-    const since = backfill ? from : Math.max(from, newest - OVERLAP_MS);
     try {
-      // `since` as an age in seconds (rounded up): immune to clock skew between browser and
-      // gateway; the overlap and the id check absorb the rounding.
-      const age = Math.max(1, Math.ceil((now - since) / 1000));
-      const body = await getJson(`/keeptrusts/events?since=${age}s&limit=${PAGE_LIMIT}`);
+      // The window's start goes as an age (`since=900s`), so the browser's clock does not matter;
+      // later polls ask from a little before the newest event seen, as an RFC 3339 time taken
+      // from the events themselves (the gateway's clock). The overlap absorbs late commits and
+      // the id check drops the repeats.
+      const since = backfill || !newest
+        ? `${Math.max(1, Math.ceil(windowMs / 1000))}s`
+        : new Date(newest - OVERLAP_MS).toISOString();
+      const body = await getJson(
+          `/keeptrusts/events?since=${encodeURIComponent(since)}&limit=${PAGE_LIMIT}`);
       let added = 0;
       for (const ev of body.events ?? []) {
         if (events.has(ev.id)) continue;
@@ -262,17 +266,31 @@
 
   function chartWidth(id) { return Math.max(300, $(id).clientWidth); }
   const AXIS = { stroke: '#8b949e', grid: { stroke: '#21262d', width: 1 }, ticks: { stroke: '#30363d', width: 1 } };
+  // Time axes in whole seconds or more, labelled as wall-clock time (HH:MM:SS, HH:MM past 1 h).
+  const NICE_S = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 21600];
+  const clock = (s, withSeconds) => {
+    const d = new Date(s * 1000);
+    return `${pad(d.getHours())}:${pad(d.getMinutes())}${withSeconds ? `:${pad(d.getSeconds())}` : ''}`;
+  };
+  const TIME_AXIS = {
+    ...AXIS, space: 70, incrs: NICE_S,
+    values: (u, splits, _ax, _space, incr) => splits.map((v) => clock(v, incr < 60)),
+  };
+  const fmtSpan = (ms) => (ms >= 3600000 ? `${ms / 3600000} h` : ms >= 60000 ? `${ms / 60000} min` : `${ms / 1000} s`);
 
   function bucketFor(ms) {
-    const nice = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600].map((s) => s * 1000);
-    return nice.find((b) => b >= ms / 60) ?? 3600000;
+    return NICE_S.map((s) => s * 1000).find((b) => b >= ms / 40) ?? 3600000;
   }
 
   function renderVerdictChart(list, from, now) {
-    const bucket = bucketFor(windowMs);
-    $('bucket-note').textContent = `per ${bucket >= 60000 ? `${bucket / 60000} min` : `${bucket / 1000} s`}` +
-        ' · bars stacked by verdict, line = fallbacks';
-    const start = Math.floor(from / bucket) * bucket;
+    // The chart spans the window, or less when the events began later (at least 1 min), so a
+    // burst after a start is not squeezed into one bar.
+    const oldest = list.reduce((m, e) => Math.min(m, e._t), now);
+    const span = Math.min(now - from, Math.max(60000, Math.ceil((now - oldest) * 1.15)));
+    const bucket = bucketFor(span);
+    $('bucket-note').textContent = `last ${fmtSpan(Math.ceil(span / bucket) * bucket)} · per ` +
+        `${fmtSpan(bucket)} · bars stacked by verdict, line = fallbacks`;
+    const start = Math.floor((now - span) / bucket) * bucket;
     const n = Math.floor((now - start) / bucket) + 1;
     const xs = Array.from({ length: n }, (_, i) => (start + i * bucket + bucket / 2) / 1000);
     const raw = Object.fromEntries(VERDICTS.map((v) => [v, new Array(n).fill(0)]));
@@ -298,7 +316,7 @@
         width: chartWidth('chart-verdicts'), height: 190,
         cursor: { points: { show: false } },
         scales: { x: { time: true }, y: { range: (u, min, max) => [0, Math.max(4, Math.ceil(max * 1.1))] } },
-        axes: [{ ...AXIS }, { ...AXIS, size: 40, incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000] }],
+        axes: [{ ...TIME_AXIS }, { ...AXIS, size: 40, incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000] }],
         series: [
           {},
           ...VERDICTS.map((v, k) => ({
@@ -306,7 +324,7 @@
             points: { show: false },
             value: (u, _v, _s, idx) => (idx == null ? '—' : String(u._raw[VERDICTS[k]][idx])),
           })),
-          { label: 'fallbacks', stroke: COLORS.fallback, width: 2, points: { show: true, size: 4 } },
+          { label: 'fallbacks', stroke: COLORS.fallback, width: 2, points: { show: false } },
         ],
       }, data, $('chart-verdicts'));
     } else {
@@ -371,7 +389,7 @@
       charts.latency = new uPlot({
         width: chartWidth('chart-latency'), height: 210,
         scales: { x: { time: true }, y: { distr: 3, log: 10 } },
-        axes: [{ ...AXIS }, { ...AXIS, size: 60, splits: powersOfTen, values: (u, vals) => vals.map((v) => fmtMs(v)) }],
+        axes: [{ ...TIME_AXIS }, { ...AXIS, size: 60, splits: powersOfTen, values: (u, vals) => vals.map((v) => fmtMs(v)) }],
         series,
       }, data, $('chart-latency'));
       charts.latencyKey = key;
@@ -479,18 +497,21 @@
     if (cold) ttfb.append(el('span', { class: 'cold', title: 'cold start', text: ' ◯' }));
     // Policies that acted are named; the ones that let the request pass are counted.
     const policies = ev.policies ?? [];
-    const pols = el('td', { class: 'wrap', title: policies.map((p) => `${p.kind} (${p.phase}): ${p.verdict}, ${fmtUs(p.latency_us)}`).join('\n') });
+    const pols = el('td', { class: 'pols wrap', title: policies.map((p) => `${p.kind} (${p.phase}): ${p.verdict}, ${fmtUs(p.latency_us)}`).join('\n') });
     for (const p of policies) {
-      if (p.verdict !== 'allow') pols.append(el('span', { class: `pol ${p.verdict}`, text: `${p.kind}:${p.verdict}` }));
+      if (p.verdict !== 'allow' && p.verdict !== 'skipped') pols.append(el('span', { class: `pol ${p.verdict}`, text: `${p.kind}:${p.verdict}` }));
     }
-    const passed = policies.filter((p) => p.verdict === 'allow').length;
-    if (passed) pols.append(el('span', { class: 'pol', text: `${passed} passed` }));
+    for (const v of ['allow', 'skipped']) {
+      const n = policies.filter((p) => p.verdict === v).length;
+      if (n) pols.append(el('span', { class: 'pol', text: `${n} ${v === 'allow' ? 'passed' : v}` }));
+    }
     const reason = ev.reason_code || ev.error || '';
     const tr = el('tr', { class: `row${fresh ? ' fresh' : ''}`, 'data-id': ev.id, 'data-verdict': ev.verdict },
         el('td', { title: ev.timestamp, text: fmtTime(ev._t) }),
         el('td', {}, el('span', { class: `badge ${ev.verdict}`, text: ev.verdict })),
         el('td', { class: `num status${ev.status >= 400 ? ' err' : ''}`, text: String(ev.status) }),
-        el('td', { text: ev.route + (ev.stream ? ' ⇢' : ''), title: ev.stream ? 'streamed' : '' }),
+        el('td', { text: (ev.route ?? '').replace(/^\/v1\//, '') + (ev.stream ? ' ⇢' : ''),
+                   title: `${ev.route}${ev.stream ? ' (streamed)' : ''}` }),
         el('td', { text: ev.model }),
         el('td', { class: 'target', title: attemptPath(ev), text: attempts.length > 1 ? attemptPath(ev) : (ev.target || last?.target || '—') }),
         el('td', { class: 'reason', title: reason, text: reason }),
