@@ -6,6 +6,7 @@
 #include <array>
 #include <cctype>
 #include <cstdlib>
+#include <mutex>
 #include <stdexcept>
 
 #include "audit/time_format.h"
@@ -75,14 +76,24 @@ void replace_known(std::string& text, const std::vector<std::string>& known) {
   }
 }
 
+std::mutex g_cli_secrets_mu;
+std::vector<std::string>& cli_secrets() {
+  static std::vector<std::string> values;
+  return values;
+}
+
 std::vector<std::string> known_secrets(const config::ConfigPtr& cfg) {
+  std::vector<std::string> values;
+  {
+    std::lock_guard lock(g_cli_secrets_mu);
+    values = cli_secrets();
+  }
   std::vector<std::string> names = {"KEEPTRUSTS_GATEWAY_TOKEN", "KEEPTRUSTS_UPSTREAM_API_KEY"};
   if (cfg) {
     for (const auto& t : cfg->providers.targets) {
       if (!t.secret_env.empty()) names.push_back(t.secret_env);
     }
   }
-  std::vector<std::string> values;
   for (const auto& n : names) {
     if (const char* v = std::getenv(n.c_str()); v && *v) values.emplace_back(v);
   }
@@ -182,6 +193,15 @@ std::string scrub_secrets(std::string_view text, const std::vector<std::string>&
   }
   replace_known(out, known);
   return out;
+}
+
+void add_known_secret(std::string value) {
+  if (value.size() < 8) return;
+  std::lock_guard lock(g_cli_secrets_mu);
+  auto& values = cli_secrets();
+  if (std::find(values.begin(), values.end(), value) == values.end()) {
+    values.push_back(std::move(value));
+  }
 }
 
 Event make_event(const gateway::Exchange& ex, const EventOptions& options) {

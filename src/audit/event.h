@@ -82,6 +82,11 @@ std::string link_event(Event& ev, std::int64_t prev_seq, const std::string& prev
 // log_all_access: false keeps only non-allow verdicts, errors (status >= 400) and degraded ones.
 bool should_record(const Event& ev, const config::AuditLoggerSettings& settings);
 
+// Registers a credential given on the command line (--api-token, --upstream-api-key) so that
+// make_event replaces it like the credential variables; call before serving. Values shorter
+// than 8 bytes are ignored (too short to search for without false positives).
+void add_known_secret(std::string value);
+
 // Replaces credential-looking substrings (Bearer tokens, sk-/r8_/ghp_/AKIA… keys, JWTs, PEM
 // private keys) and every occurrence of a `known` secret value with "[SECRET]".
 std::string scrub_secrets(std::string_view text, const std::vector<std::string>& known = {});

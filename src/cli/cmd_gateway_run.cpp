@@ -19,6 +19,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "audit/event.h"
 #include "cli/command.h"
 #include "config/lint.h"
 #include "gateway/gateway.h"
@@ -148,6 +149,9 @@ int run(RunOptions o) {
     if (::gethostname(hn, sizeof hn - 1) != 0) std::snprintf(hn, sizeof hn, "kt");
     go.gateway_id = std::string(hn) + ":" + std::to_string(port);
   }
+  // Credentials given as flags are scrubbed from events like the credential variables.
+  audit::add_known_secret(o.api_token);
+  audit::add_known_secret(o.upstream_api_key);
   gateway::Gateway gw(go);
 
   server::ServerOptions so;

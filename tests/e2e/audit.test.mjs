@@ -373,8 +373,11 @@ test('no secret (provider key, gateway token, client Authorization) reaches the 
     await mock.fault('/v1/chat/completions', 'status=500', 1);
     assert.equal((await chat(gw, { rid: 'sec-502', headers: auth })).status, 502);
     assert.equal((await chat(gw, { rid: 'sec-404', headers: auth, model: 'nope' })).status, 404);
-    // A client that pastes the provider key into its prompt: the event keeps [SECRET] instead.
-    assert.equal((await chat(gw, { rid: 'sec-paste', headers: auth, content: `my key is ${providerKey} ok` })).status, 200);
+    // A client that pastes the provider key and the gateway token (given as a flag) into its
+    // prompt: the event keeps [SECRET] instead (the answer, echoing them, too).
+    const paste = await chat(gw, { rid: 'sec-paste', headers: auth, content: `my key is ${providerKey} and ${gatewayToken} ok` });
+    assert.equal(paste.status, 200);
+    assert.ok(paste.text.includes(gatewayToken), 'kt-mock echoed the pasted values');
     // The upstream really got the key (so the test would notice it elsewhere).
     const seen = await mock.requests('/v1/chat/completions');
     assert.ok(seen.some((s) => s.headers.authorization === `Bearer ${providerKey}`));
@@ -394,7 +397,8 @@ test('no secret (provider key, gateway token, client Authorization) reaches the 
   const rids = events.map((e) => e.request_id);
   for (const rid of ['sec-ok', 'sec-stream', 'sec-pii', 'sec-502', 'sec-404', 'sec-paste']) assert.ok(rids.includes(rid), rid);
   const pasted = events.find((e) => e.request_id === 'sec-paste');
-  assert.match(JSON.stringify(pasted.content), /\[SECRET\]/);
+  assert.match(JSON.stringify(pasted.content.messages), /my key is \[SECRET\] and \[SECRET\] ok/);
+  assert.match(pasted.content.answer, /\[SECRET\] and \[SECRET\] ok/);
   const csv = await kt('events', 'export', '--db', db, '--since', '1h', '--format', 'csv');
   const tail = await kt('events', 'tail', '--db', db, '--json', '--limit', '100');
   const verifyOut = await kt('audit', 'verify', '--db', db, '--json');

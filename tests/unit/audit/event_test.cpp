@@ -190,6 +190,23 @@ TEST(MakeEvent, RedactedContentCarriesNoCredential) {
   unsetenv("KT_AUDIT_TEST_PROVIDER_KEY");
 }
 
+// A credential given as a flag (--api-token, --upstream-api-key) is no environment variable:
+// the gateway registers it, and make_event replaces it wherever a prompt or answer quotes it.
+TEST(MakeEvent, CredentialsFromFlagsAreScrubbed) {
+  gateway::Exchange ex = exchange_with_secrets();
+  ex.body = json::parse(
+      R"({"model":"llama","messages":[{"role":"user","content":"token flagtoken-9f8e7d6c, ok"}]})");
+  ex.answer_text = "you said flagtoken-9f8e7d6c";
+  add_known_secret("short");  // ignored: too short to search for
+  add_known_secret("flagtoken-9f8e7d6c");
+  const Event ev = make_event(ex, EventOptions{"gw-1", ContentMode::redacted, false});
+  const std::string text = json::serialize(to_json(ev));
+  EXPECT_EQ(text.find("flagtoken-9f8e7d6c"), std::string::npos) << text;
+  EXPECT_EQ(ev.content->at("messages").at(0).at("content"), "token [SECRET], ok");
+  EXPECT_EQ(ev.content->at("answer"), "you said [SECRET]");
+  EXPECT_EQ(scrub_secrets("short story"), "short story");
+}
+
 TEST(MakeEvent, ContentNoneKeepsNothingAndNoHipaaFieldsByDefault) {
   const gateway::Exchange ex = exchange_with_secrets();
   const Event ev = make_event(ex, EventOptions{"gw-1", ContentMode::none, false});
