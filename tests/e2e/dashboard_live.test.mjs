@@ -229,7 +229,7 @@ test('events appear live, the verdict filter narrows them, charts render; screen
       ? path.resolve(ROOT, process.env.KT_SCREENSHOT)
       : path.join(tempDir('kt-dashboard-shot-'), 'dashboard.png');
     mkdirSync(path.dirname(shot), { recursive: true });
-    await page.setViewportSize({ width: 1440, height: 1160 });
+    await page.setViewportSize({ width: 1440, height: 1380 });
     await page.waitForTimeout(300);  // charts follow the resize
     await page.screenshot({ path: shot });
     assert.equal(readFileSync(shot).subarray(1, 4).toString(), 'PNG');
