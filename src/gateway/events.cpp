@@ -1,5 +1,6 @@
 // GET /keeptrusts/events — recent decision events as JSON, the dashboard's feed. Filters as
-// `kt events tail`: verdict, target, model, reason, since (5m|1h|24h|7d|RFC 3339), limit, after.
+// `kt events tail`: verdict, target, model, reason, since and until (30s|5m|1h|7d or RFC 3339;
+// until is exclusive), limit (newest first, at most 1000).
 #include <boost/asio.hpp>
 #include <boost/url.hpp>
 

@@ -124,17 +124,29 @@
       const since = backfill || !newest
         ? `${Math.max(1, Math.ceil(windowMs / 1000))}s`
         : new Date(newest - OVERLAP_MS).toISOString();
-      const body = await getJson(
-          `/keeptrusts/events?since=${encodeURIComponent(since)}&limit=${PAGE_LIMIT}`);
+      const base = `/keeptrusts/events?since=${encodeURIComponent(since)}&limit=${PAGE_LIMIT}`;
+      // The feed answers newest first, at most PAGE_LIMIT events: after a full page the older
+      // ones come in further pages (`until` is exclusive: the oldest time + 1 ms, the repeats are
+      // dropped), up to MAX_EVENTS.
       let added = 0;
-      for (const ev of body.events ?? []) {
-        if (events.has(ev.id)) continue;
-        ev._t = Date.parse(ev.timestamp);
-        if (Number.isNaN(ev._t)) continue;
-        ev._live = !backfill;
-        events.set(ev.id, ev);
-        newest = Math.max(newest, ev._t);
-        added++;
+      let until = '';
+      for (let pages = 0; pages < Math.ceil(MAX_EVENTS / PAGE_LIMIT); pages++) {
+        const body = await getJson(until ? `${base}&until=${encodeURIComponent(until)}` : base);
+        const list = body.events ?? [];
+        let fresh = 0;
+        for (const ev of list) {
+          if (events.has(ev.id)) continue;
+          ev._t = Date.parse(ev.timestamp);
+          if (Number.isNaN(ev._t)) continue;
+          ev._live = !backfill;
+          events.set(ev.id, ev);
+          newest = Math.max(newest, ev._t);
+          fresh++;
+        }
+        added += fresh;
+        const oldest = list.length ? Date.parse(list[list.length - 1].timestamp) : NaN;
+        if (list.length < PAGE_LIMIT || !fresh || Number.isNaN(oldest)) break;
+        until = new Date(oldest + 1).toISOString();
       }
       if (backfill) loadedFrom = from;
       if (added) dirty = true;
