@@ -639,7 +639,7 @@ async function instructions(o, ktBin, mockBin) {
 // holding 1,000 concurrent streams), for working on per-stream memory.
 async function memoryOnly(o, ktBin, mockBin) {
   const mock = await startMock(mockBin);
-  const kt = await startKt(ktBin, 'kt-mem', ktConfigs(mock.api)['kt-seed'], o.ktThreads);
+  const kt = await startKt(ktBin, 'kt-mem', ktConfigs(mock.api)[process.env.KT_BENCH_MEM_PATH || 'kt-seed'], o.ktThreads);
   const before = readStatus(kt.child.pid);
   const res = await probe(`http://127.0.0.1:${kt.port}/v1/chat/completions`,
                           `${CHAT_MODEL}@fault=slow_tokens=100`, 1000, 1,

@@ -20,7 +20,9 @@ namespace kt::http {
 
 class ConnectionPool : public boost::asio::execution_context::service {
  public:
-  static constexpr std::size_t kMaxIdlePerOrigin = 64;
+  // As many idle connections per origin as nginx keeps in bench/nginx.conf (keepalive 256), so a
+  // burst of concurrent streams does not reconnect on every round.
+  static constexpr std::size_t kMaxIdlePerOrigin = 256;
   static constexpr std::chrono::seconds kIdleExpiry{60};
 
   static boost::asio::execution_context::id id;

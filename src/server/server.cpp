@@ -14,6 +14,7 @@
 #include <charconv>
 #include <random>
 #include <thread>
+#include <vector>
 
 #include "api/errors.h"
 #include "gateway/client_sink.h"
@@ -578,12 +579,14 @@ awaitable<void> Server::session(Worker& w, tcp::socket sock) {
   stream.socket().shutdown(tcp::socket::shutdown_send, ec);
   if (linger) {
     // Read and drop what the client is still sending (bounded in time and size) so that it
-    // sees our 413 instead of a reset.
-    std::array<char, 16384> discard;
+    // sees our 413 instead of a reset. The buffer is on the heap: a local array would live in
+    // every session's coroutine frame (16 KiB per connection).
+    std::vector<char> discard(16384);
     std::size_t total = 0;
     stream.expires_after(std::chrono::seconds(2));
     while (total < 4 * opts_.body_limit) {
-      auto [rec, n] = co_await stream.async_read_some(asio::buffer(discard), as_tuple_awaitable);
+      auto [rec, n] = co_await stream.async_read_some(asio::buffer(discard.data(), discard.size()),
+                                                      as_tuple_awaitable);
       if (rec) break;
       total += n;
     }
