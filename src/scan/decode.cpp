@@ -180,9 +180,16 @@ bool is_mostly_printable(std::string_view s, double min_share) {
     unsigned char c = static_cast<unsigned char>(s[i]);
     std::size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
     if (len == 0 || i + len > s.size()) return false;
+    std::uint32_t cp = len == 1 ? c : c & (0x7fu >> len);
     for (std::size_t k = 1; k < len; ++k) {
-      if ((static_cast<unsigned char>(s[i + k]) & 0xc0) != 0x80) return false;
+      const auto b = static_cast<unsigned char>(s[i + k]);
+      if ((b & 0xc0) != 0x80) return false;
+      cp = (cp << 6) | (b & 0x3fu);
     }
+    // Overlong forms ("\xc1\x80"), UTF-16 surrogates and values past U+10FFFF are not UTF-8
+    // either (found by fuzzing: such bytes passed through a %xx decoding to the UTF-8 scanners).
+    static constexpr std::uint32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
+    if (cp < kMin[len] || (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff) return false;
     ++total;
     if (len > 1 || (c >= 0x20 && c < 0x7f) || c == '\n' || c == '\t' || c == '\r') ++printable;
     i += len;

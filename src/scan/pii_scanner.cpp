@@ -566,6 +566,8 @@ PiiScanner::PiiScanner(const PiiScanOptions& options) {
     }
     patterns.push_back(Pattern{options.custom_patterns[i], kCustomBase + static_cast<unsigned>(i),
                                false, false});
+    const std::size_t width = max_match_width(patterns.back());
+    custom_tail_ = std::max(custom_tail_, std::min(width - 1, kMaxCustomTail));
   }
   matcher_ = std::make_unique<Matcher>(patterns);
   window_matcher_ = std::make_unique<Matcher>(windowed);
@@ -735,6 +737,9 @@ std::size_t PiiScanner::settled_prefix(std::string_view text) const {
       }
     }
   }
+  // A custom match still forming may reach back over whitespace (found by fuzzing: "project "
+  // was released before the "r" that completed "(?i)project\s+[a-z]+" arrived).
+  if (custom_tail_ > 0) cut = std::min(cut, n > custom_tail_ ? n - custom_tail_ : 0);
   // An open PEM block (BEGIN without END yet) is held whole, up to its own bound.
   std::size_t begin = text.rfind("-----BEGIN ");
   if (begin != std::string_view::npos && pem_end(text, begin) == 0 && n - begin <= kMaxPemTail) {

@@ -65,8 +65,12 @@ class PiiScanner {
   // chain before it (phones, spaced cards, IBANs), or an open PEM block. It is capped at
   // kMaxTail bytes (kMaxPemTail inside a PEM block): beyond that the text is released.
   std::size_t settled_prefix(std::string_view text) const;
+  // A custom pattern may span whitespace ("employee id:\s*\d+"), so the tail also covers the
+  // last (longest custom match − 1) bytes, at most kMaxCustomTail: a longer custom match split
+  // across chunks may be missed.
   static constexpr std::size_t kMaxTail = 1024;
   static constexpr std::size_t kMaxPemTail = 8192;
+  static constexpr std::size_t kMaxCustomTail = 256;
   // Bytes of already released text a stream must keep before its tail so context words, card
   // proximity (CVV) and boundaries are judged as in the whole text.
   static constexpr std::size_t kLookbehind = 256;
@@ -84,6 +88,7 @@ class PiiScanner {
   std::unique_ptr<Matcher> window_matcher_;
   std::vector<std::size_t> width_;  // by rule id; 0 for a rule whose start is not windowed
   std::size_t custom_count_ = 0;
+  std::size_t custom_tail_ = 0;  // bytes settled_prefix holds for custom patterns
   bool mrn_on_ = false;
   bool plan_on_ = false;
 };

@@ -77,5 +77,27 @@ TEST(Decode, PrintableCheck) {
   EXPECT_FALSE(is_mostly_printable("", 0.9));
 }
 
+// Found by fuzzing (tests/fuzz/prompt_injection.cpp): an overlong "\xc1\x80" counted as a
+// printable character, so a %xx decoding around it came out as invalid UTF-8, against the
+// contract of DecodedSegment and of the UTF-8 Hyperscan databases that scan it.
+TEST(Decode, PrintableCheckRequiresStrictUtf8) {
+  EXPECT_FALSE(is_mostly_printable("ab\xc1\x80cd", 0));          // overlong 2-byte form
+  EXPECT_FALSE(is_mostly_printable("ab\xe0\x80\xafcd", 0));      // overlong 3-byte '/'
+  EXPECT_FALSE(is_mostly_printable("ab\xed\xa0\x80cd", 0));      // UTF-16 surrogate
+  EXPECT_FALSE(is_mostly_printable("ab\xf4\x90\x80\x80cd", 0));  // past U+10FFFF
+  EXPECT_FALSE(is_mostly_printable("ab\xf5\x80\x80\x80cd", 0));
+  EXPECT_TRUE(is_mostly_printable("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", 0.9));
+  EXPECT_TRUE(is_mostly_printable("\xc2\x80\xed\x9f\xbf\xf4\x8f\xbf\xbf", 0));  // the limits
+
+  const std::string input = "Plcuc\xc1\x80" "bcVme%6sb722%5%06%61%7c%6c";
+  DecodeLimits limits;
+  limits.min_length = 8;
+  limits.min_printable = 0;
+  for (const auto& seg : decode_embedded(input, limits)) {
+    EXPECT_TRUE(is_mostly_printable(seg.text, 0)) << to_string(seg.encoding);
+    EXPECT_EQ(seg.text.find("\xc1\x80"), std::string::npos);
+  }
+}
+
 }  // namespace
 }  // namespace kt::scan
