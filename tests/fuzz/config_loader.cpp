@@ -3,8 +3,8 @@
 // The input is the YAML text. Its last byte (consumed by FuzzedDataProvider from the end) picks
 // the mode: lint one file, or layer two files split at a fuzzer-chosen offset (maps merge, lists
 // replace). Every rendering of the result runs too (lint text, lint JSON, /keeptrusts/config
-// JSON), and the invariants of loader.h are checked: a Config exists exactly when there are no
-// errors, and every diagnostic has a code and a message.
+// JSON), and the invariants of loader.h are checked: a file lint finds valid loads into a Config,
+// and every diagnostic has a code and a message.
 #include <fuzzer/FuzzedDataProvider.h>
 
 #include <boost/json/serialize.hpp>
@@ -41,10 +41,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     (void)kt::config::format_lint_text(report);
     (void)boost::json::serialize(kt::config::lint_json(report));
 
-    const kt::config::LoadResult loaded = kt::config::load_config_text(text, "fuzz.yaml");
-    if (loaded.ok() != loaded.errors.empty()) std::abort();
-    if (loaded.errors.size() != report.errors.size()) std::abort();
-    if (loaded.ok()) (void)boost::json::serialize(kt::config::config_to_json(*loaded.config));
+    // A valid file loads into a Config (the second load costs time, so only then).
+    if (report.valid()) {
+      const kt::config::LoadResult loaded = kt::config::load_config_text(text, "fuzz.yaml");
+      if (!loaded.ok() || !loaded.errors.empty()) std::abort();
+      (void)boost::json::serialize(kt::config::config_to_json(*loaded.config));
+    }
     return 0;
   }
 

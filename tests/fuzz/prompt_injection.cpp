@@ -7,6 +7,7 @@
 #include <fuzzer/FuzzedDataProvider.h>
 
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <memory>
 #include <string>
@@ -74,7 +75,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   for (const auto& s : segments) {
     total += s.text.size();
     if (s.depth < 1 || s.depth > limits.max_depth) std::abort();
-    if (!kt::fuzz::valid_utf8(s.text)) std::abort();
+    if (!kt::fuzz::valid_utf8(s.text)) {
+      std::fprintf(stderr, "decoded (%s, depth %d) is not UTF-8:", kt::scan::to_string(s.encoding),
+                   s.depth);
+      for (unsigned char c : s.text) std::fprintf(stderr, " %02x", c);
+      std::fprintf(stderr, "\n");
+      std::abort();
+    }
   }
   if (total > limits.max_total_bytes) std::abort();
   return 0;
