@@ -741,9 +741,14 @@ std::size_t PiiScanner::settled_prefix(std::string_view text) const {
   // was released before the "r" that completed "(?i)project\s+[a-z]+" arrived).
   if (custom_tail_ > 0) cut = std::min(cut, n > custom_tail_ ? n - custom_tail_ : 0);
   // An open PEM block (BEGIN without END yet) is held whole, up to its own bound.
+  // Its END line is looked for after the BEGIN line, as confirm() does: a "-----END " that
+  // overlaps the BEGIN line's dashes does not close it (found by fuzzing).
   std::size_t begin = text.rfind("-----BEGIN ");
-  if (begin != std::string_view::npos && pem_end(text, begin) == 0 && n - begin <= kMaxPemTail) {
-    cut = std::min(cut, begin);
+  if (begin != std::string_view::npos && n - begin <= kMaxPemTail) {
+    const std::size_t line = text.find("PRIVATE KEY-----", begin);
+    if (line == std::string_view::npos || pem_end(text, line + 16) == 0) {
+      cut = std::min(cut, begin);
+    }
   }
   return cut;
 }

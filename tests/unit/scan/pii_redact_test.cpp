@@ -192,6 +192,30 @@ TEST(PiiStream, CustomPatternSpanningWhitespaceSplitAfterTheSpaceIsCaught) {
   }
 }
 
+// Found by fuzzing (tests/fuzz/pii.cpp): a "-----END " overlapping the dashes of the BEGIN line
+// made the stream think the PEM block was closed and release it, while the whole-text scan
+// (which looks for END after the BEGIN line) redacted the block up to its later end.
+TEST(PiiStream, PemBlockWithEndOverlappingTheBeginLineIsHeldUntilItsEnd) {
+  PiiScanOptions o;
+  o.entities = {"SECRET"};
+  PiiScanner s{o};
+  RedactionStyle style;
+  style.format = RedactionStyle::Format::asterisks;
+  const std::string text =
+      "-----BEGIN RSA PRIVATE KEY--------END PRIVATE KEY-------\nMIIEpB1\n"
+      "-----END RSA PRIVATE KEY-----\nafter";
+  const std::string whole = redact_whole(s, text, style);
+  ASSERT_EQ(whole, "****\nafter");
+  for (std::size_t cut = 0; cut <= text.size(); ++cut) {
+    PiiStreamRedactor r(s, style);
+    std::string out;
+    r.write(std::string_view(text).substr(0, cut), out);
+    r.write(std::string_view(text).substr(cut), out);
+    r.finish(out);
+    EXPECT_EQ(out, whole) << "split at " << cut;
+  }
+}
+
 // The custom hold-back is bounded: clean text is still released, kMaxCustomTail bytes behind.
 TEST(PiiStream, CustomPatternHoldBackIsBounded) {
   PiiScanOptions o;
