@@ -14,6 +14,7 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "scan/db_cache.h"
 #include "scan/decode.h"
 #include "scan/matcher.h"
 #include "scan/normalize.h"
@@ -374,9 +375,9 @@ std::unique_ptr<SignatureDb> compile(std::vector<Signature> sigs, bool user_patt
   }
   hs_database_t* db = nullptr;
   hs_compile_error_t* err = nullptr;
-  if (hs_compile_multi(exprs.data(), flags.data(), ids.data(),
-                       static_cast<unsigned>(exprs.size()), HS_MODE_BLOCK, nullptr, &db,
-                       &err) != HS_SUCCESS) {
+  if (scan::compile_multi_cached(exprs.data(), flags.data(), ids.data(),
+                                 static_cast<unsigned>(exprs.size()), HS_MODE_BLOCK, &db,
+                                 &err) != HS_SUCCESS) {
     std::string what = err && err->message ? err->message : "unknown error";
     int index = err ? err->expression : -1;
     hs_free_compile_error(err);
@@ -391,11 +392,15 @@ std::unique_ptr<SignatureDb> compile(std::vector<Signature> sigs, bool user_patt
   return out;
 }
 
-// The built-in set compiles once per process (it takes seconds) and is shared by every config.
+// The built-in set compiles once per process (seconds, unless the database cache has it) and is
+// shared by every config; each variant only when a config asks for it.
 const SignatureDb& builtin_db(bool fake_boundaries) {
-  static const std::unique_ptr<SignatureDb> with = compile(builtin_signatures(true), false);
+  if (fake_boundaries) {
+    static const std::unique_ptr<SignatureDb> with = compile(builtin_signatures(true), false);
+    return *with;
+  }
   static const std::unique_ptr<SignatureDb> without = compile(builtin_signatures(false), false);
-  return fake_boundaries ? *with : *without;
+  return *without;
 }
 
 struct ScanState {

@@ -1,5 +1,7 @@
 #include "scan/matcher.h"
 
+#include "scan/db_cache.h"
+
 #include <hs/hs.h>
 
 #include <array>
@@ -47,9 +49,8 @@ hs_database_t* compile(const std::vector<Pattern>& patterns, unsigned mode) {
   }
   hs_database_t* db = nullptr;
   hs_compile_error_t* err = nullptr;
-  if (hs_compile_multi(exprs.data(), flags.data(), ids.data(),
-                       static_cast<unsigned>(exprs.size()), mode, nullptr, &db,
-                       &err) != HS_SUCCESS) {
+  if (compile_multi_cached(exprs.data(), flags.data(), ids.data(),
+                           static_cast<unsigned>(exprs.size()), mode, &db, &err) != HS_SUCCESS) {
     std::string what = "invalid pattern";
     if (err != nullptr) {
       if (err->expression >= 0 && static_cast<std::size_t>(err->expression) < patterns.size()) {
