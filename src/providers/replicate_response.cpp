@@ -21,12 +21,17 @@ std::string string_at(const json::object& o, std::string_view key) {
   return v && v->is_string() ? std::string(v->get_string()) : std::string();
 }
 
+// A token count, or nullopt when absent or not a plausible count. Counts above 2^53 are refused:
+// converting a larger double (2.9e20) to int64 is undefined behaviour and summing counts near
+// INT64_MAX overflowed (both found by fuzz_replicate).
 std::optional<std::int64_t> count_at(const json::object& o, std::string_view key) {
+  constexpr std::int64_t kMaxCount = std::int64_t{1} << 53;
   const json::value* v = o.if_contains(key);
   if (!v) return std::nullopt;
-  if (v->is_int64() && v->get_int64() >= 0) return v->get_int64();
-  if (v->is_uint64()) return static_cast<std::int64_t>(v->get_uint64());
-  if (v->is_double() && v->get_double() >= 0) return static_cast<std::int64_t>(v->get_double());
+  if (v->is_int64() && v->get_int64() >= 0 && v->get_int64() <= kMaxCount) return v->get_int64();
+  if (v->is_double() && v->get_double() >= 0 && v->get_double() <= static_cast<double>(kMaxCount)) {
+    return static_cast<std::int64_t>(v->get_double());
+  }
   return std::nullopt;
 }
 

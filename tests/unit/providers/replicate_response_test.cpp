@@ -98,6 +98,28 @@ TEST(ReplicatePrediction, UsageOmittedWhenMetricsAreMissing) {
   EXPECT_EQ(total_usage({p}).prompt_tokens, -1);
 }
 
+// Found by fuzzing (tests/fuzz/replicate.cpp): a metrics count of 2.9e20 was converted to int64
+// (undefined behaviour, UBSan: float-cast-overflow) and counts near INT64_MAX overflowed when
+// summed into usage. Implausible counts now count as missing metrics.
+TEST(ReplicatePrediction, ImplausibleTokenCountsAreTreatedAsMissing) {
+  for (const char* count : {"2.92234e+20", "9223372036854775807", "18446744073709551615", "-1",
+                            "1e308", "\"12\""}) {
+    const std::string body = std::string(R"({"id":"p","status":"succeeded","output":"hi",)") +
+                             R"("metrics":{"input_token_count":)" + count +
+                             R"(,"output_token_count":3}})";
+    Prediction p = parsed(body);
+    EXPECT_FALSE(p.input_tokens.has_value()) << count;
+    EXPECT_FALSE(p.has_token_counts()) << count;
+    const std::vector<Prediction> two = {p, p};
+    EXPECT_EQ(total_usage(two).prompt_tokens, -1) << count;
+    EXPECT_FALSE(chat_completion(two, "m", 1, 0).contains("usage")) << count;
+  }
+  Prediction ok = parsed(R"({"id":"p","status":"succeeded","output":"hi",
+    "metrics":{"input_token_count":9007199254740992,"output_token_count":2.0}})");
+  EXPECT_EQ(ok.input_tokens, 9007199254740992);
+  EXPECT_EQ(ok.output_tokens, 2);
+}
+
 TEST(ReplicatePrediction, TextCompletionShape) {
   auto answer = text_completion({parsed(kSucceeded)}, "meta/x", 5, 512);
   EXPECT_EQ(answer.at("id"), "cmpl-zjq6");
