@@ -41,7 +41,7 @@ struct RunOptions {
   std::string upstream_api_key_header = "Authorization";
   std::string upstream_api_key_prefix = "Bearer";
   int threads = 0;
-  std::string audit_db = "./kt-events.db";
+  std::string audit_db;  // empty: audit.path, else ./kt-events.db
   std::string log_level = "info";
   std::string log_format = "text";
   std::string gateway_id;
@@ -257,7 +257,8 @@ const Command gateway_run_cmd{"gateway", [](CLI::App& g) {
       ->envname("KEEPTRUSTS_UPSTREAM_API_KEY_PREFIX")
       ->capture_default_str();
   sub->add_option("--threads", o->threads, "Worker threads (default: number of cores)");
-  sub->add_option("--audit-db", o->audit_db, "SQLite event store")->capture_default_str();
+  sub->add_option("--audit-db", o->audit_db,
+                  "SQLite event store (overrides audit.path; default ./kt-events.db)");
   sub->add_option("--log-level", o->log_level, "trace|debug|info|warn|error|off")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}))
       ->capture_default_str();

@@ -9,6 +9,7 @@
 #include <ctime>
 
 #include "api/errors.h"
+#include "audit/open.h"
 #include "audit/postgres_store.h"
 #include "audit/sqlite_store.h"
 #include "config/config_json.h"
@@ -122,13 +123,12 @@ ReloadResult Gateway::reload() {
   // The audit store is opened with the first config; later reloads keep it (changing the store
   // needs a restart, so one gateway's chain never spans two stores).
   if (!impl_->store) {
-    const std::string path = cfg.audit.path.empty() ? impl_->opts.audit_db : cfg.audit.path;
     try {
       if (cfg.audit.store == "postgres") {
         impl_->store = audit::open_postgres_store(cfg.audit.url_env, cfg.audit.durability != "async");
       } else {
         audit::SqliteOptions so;
-        so.path = path;
+        so.path = audit::location_from_config(cfg.audit, impl_->opts.audit_db).path;
         so.immutable = !cfg.policies.audit_logger || cfg.policies.audit_logger->immutable;
         so.fsync = cfg.audit.durability == "fsync";
         impl_->store = std::make_shared<audit::SqliteStore>(so);

@@ -31,7 +31,7 @@ struct GatewayOptions {
   std::string upstream_api_key;         // --upstream-api-key
   std::string upstream_api_key_header = "Authorization";
   std::string upstream_api_key_prefix = "Bearer";
-  std::string audit_db = "./kt-events.db";
+  std::string audit_db;  // --audit-db: overrides audit.path when not empty
   std::string gateway_id;               // "" = derived from host name and listen address
 };
 

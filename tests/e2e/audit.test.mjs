@@ -8,9 +8,11 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { chownSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { chownSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { KT_BIN, freePort, startGateway, startMockServer, tempDir } from './lib/harness.mjs';
+import {
+  KT_BIN, freePort, startGateway, startMockServer, startProcess, tempDir, waitForHttp,
+} from './lib/harness.mjs';
 
 const KEY_ENV = 'KT_E2E_AUDIT_KEY';
 const GENESIS = '0'.repeat(64);
@@ -532,4 +534,32 @@ test('log_all_access: false records only non-allow verdicts and errors', async (
   ]);
   assert.equal((await kt('audit', 'verify', '--db', db)).code, 0);
   rmSync(dir, { recursive: true, force: true });
+});
+
+test('the store path: audit.path when --audit-db is not given, --audit-db over audit.path', async () => {
+  const dir = tempDir('kt-e2e-audit-path-');
+  const fromConfig = path.join(dir, 'from-config.db');
+  const fromFlag = path.join(dir, 'from-flag.db');
+  const cfgPath = path.join(dir, 'policy-config.yaml');
+  writeFileSync(cfgPath, config({ audit: `audit: {store: sqlite, path: ${fromConfig}}` }));
+  const env = { [KEY_ENV]: 'sk-audit-path' };
+  for (const [args, expected, other] of [[[], fromConfig, fromFlag], [['--audit-db', fromFlag], fromFlag, null]]) {
+    const port = await freePort();
+    const proc = startProcess(KT_BIN, ['gateway', 'run', '--listen', `127.0.0.1:${port}`,
+      '--policy-config', cfgPath, '--threads', '1', ...args], { env, cwd: dir });
+    const gw = { base: `http://127.0.0.1:${port}` };
+    try {
+      await waitForHttp(`${gw.base}/readyz`, { proc, timeoutMs: 60000 });
+      const rid = `path-${args.length}`;
+      assert.equal((await chat(gw, { rid })).status, 200);
+      await proc.stop('SIGTERM');
+      const r = await kt('events', 'export', '--db', expected, '--since', '1h', '--format', 'json');
+      assert.equal(r.code, 0, r.stderr);
+      assert.ok(r.stdout.includes(rid), `event ${rid} in ${expected}`);
+      if (other) assert.ok(!existsSync(other), `${other} not created`);
+      assert.ok(!existsSync(path.join(dir, 'kt-events.db')), 'no store at the default path');
+    } finally {
+      await proc.stop('SIGKILL');
+    }
+  }
 });
