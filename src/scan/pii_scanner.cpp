@@ -743,11 +743,14 @@ std::size_t PiiScanner::settled_prefix(std::string_view text) const {
   // An open PEM block (BEGIN without END yet) is held whole, up to its own bound.
   // Its END line is looked for after the BEGIN line, as confirm() does: a "-----END " that
   // overlaps the BEGIN line's dashes does not close it (found by fuzzing).
-  std::size_t begin = text.rfind("-----BEGIN ");
-  if (begin != std::string_view::npos && n - begin <= kMaxPemTail) {
+  // The earliest open one counts: a later "-----BEGIN " inside an open block does not close it.
+  const std::size_t from = n > kMaxPemTail ? n - kMaxPemTail : 0;
+  for (std::size_t begin = text.find("-----BEGIN ", from); begin != std::string_view::npos;
+       begin = text.find("-----BEGIN ", begin + 1)) {
     const std::size_t line = text.find("PRIVATE KEY-----", begin);
     if (line == std::string_view::npos || pem_end(text, line + 16) == 0) {
       cut = std::min(cut, begin);
+      break;
     }
   }
   return cut;

@@ -216,6 +216,29 @@ TEST(PiiStream, PemBlockWithEndOverlappingTheBeginLineIsHeldUntilItsEnd) {
   }
 }
 
+// Found by fuzzing: a second "-----BEGIN " inside an open PEM block made the stream look at that
+// one only (rfind), so the real block was released before its END arrived.
+TEST(PiiStream, PemBlockWithASecondBeginInsideIsHeldUntilItsEnd) {
+  PiiScanOptions o;
+  o.entities = {"SECRET"};
+  PiiScanner s{o};
+  RedactionStyle style;
+  style.format = RedactionStyle::Format::asterisks;
+  const std::string text =
+      "-----BEGIN RSA PRIVATE KEY-----\nMIIEp-----BEGIN x\nAIB8AKCAQEA7w3dB1fR0\n"
+      "-----END RSA PRIVATE KEY-----\nafter";
+  const std::string whole = redact_whole(s, text, style);
+  ASSERT_EQ(whole, "****\nafter");
+  for (std::size_t cut = 0; cut <= text.size(); ++cut) {
+    PiiStreamRedactor r(s, style);
+    std::string out;
+    r.write(std::string_view(text).substr(0, cut), out);
+    r.write(std::string_view(text).substr(cut), out);
+    r.finish(out);
+    EXPECT_EQ(out, whole) << "split at " << cut;
+  }
+}
+
 // The custom hold-back is bounded: clean text is still released, kMaxCustomTail bytes behind.
 TEST(PiiStream, CustomPatternHoldBackIsBounded) {
   PiiScanOptions o;
