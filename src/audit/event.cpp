@@ -35,8 +35,18 @@ std::size_t token_end(std::string_view s, std::size_t pos) {
   return pos;
 }
 
+// The first characters of every form credential_at() knows (key prefixes, JWT, PEM, Bearer):
+// most boundaries are rejected by one table lookup.
+constexpr std::array<bool, 256> kCredentialFirst = [] {
+  std::array<bool, 256> t{};
+  for (std::string_view p : kKeyPrefixes) t[static_cast<unsigned char>(p[0])] = true;
+  for (char c : {'e', '-', 'B', 'b'}) t[static_cast<unsigned char>(c)] = true;
+  return t;
+}();
+
 // Length of a credential starting at `i` (0 = none). `i` is at a token boundary.
 std::size_t credential_at(std::string_view s, std::size_t i) {
+  if (!kCredentialFirst[static_cast<unsigned char>(s[i])]) return 0;
   const std::string_view rest = s.substr(i);
   for (std::string_view p : kKeyPrefixes) {
     if (rest.starts_with(p)) {
@@ -337,12 +347,12 @@ std::string chain_hash(std::string_view prev_hash, std::string_view canonical) {
   return hex;
 }
 
-std::string link_event(Event& ev, std::int64_t prev_seq, const std::string& prev_hash) {
+const std::string& link_event(Event& ev, std::int64_t prev_seq, const std::string& prev_hash) {
   ev.seq = prev_seq + 1;
   ev.prev_hash = prev_hash;
-  std::string canonical = canonical_json(ev);
-  ev.hash = chain_hash(ev.prev_hash, canonical);
-  return canonical;
+  ev.canonical = canonical_json(ev);
+  ev.hash = chain_hash(ev.prev_hash, ev.canonical);
+  return ev.canonical;
 }
 
 bool should_record(const Event& ev, const config::AuditLoggerSettings& settings) {

@@ -65,6 +65,7 @@ struct Event {
   std::int64_t seq = 0;  // position in the gateway's chain, from 1
   std::string prev_hash;
   std::string hash;
+  std::string canonical;  // the bytes `hash` covers (canonical_json), kept by link_event
 };
 
 Event make_event(const gateway::Exchange& ex, const EventOptions& options);
@@ -75,9 +76,9 @@ boost::json::object to_json(const Event& ev, bool with_hash = true);
 std::string canonical_json(const Event& ev);
 // SHA-256(prev_hash || canonical) as 64 lowercase hex digits.
 std::string chain_hash(std::string_view prev_hash, std::string_view canonical);
-// Sets ev.seq/prev_hash/hash to extend a chain whose last event is (seq, hash); returns the
-// canonical JSON that was hashed.
-std::string link_event(Event& ev, std::int64_t prev_seq, const std::string& prev_hash);
+// Sets ev.seq/prev_hash/hash/canonical to extend a chain whose last event is (seq, hash);
+// returns the canonical JSON that was hashed (ev.canonical).
+const std::string& link_event(Event& ev, std::int64_t prev_seq, const std::string& prev_hash);
 
 // log_all_access: false keeps only non-allow verdicts, errors (status >= 400) and degraded ones.
 bool should_record(const Event& ev, const config::AuditLoggerSettings& settings);

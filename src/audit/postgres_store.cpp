@@ -234,7 +234,8 @@ void PostgresStore::append_batch(std::span<const Event> events) {
       params.insert(params.end(),
                     {ev.gateway_id, std::to_string(ev.seq), ev.id, std::to_string(ev.ts_ms),
                      ev.verdict, ev.reason_code, ev.target, ev.model, std::to_string(ev.status),
-                     ev.prev_hash, ev.hash, canonical_json(ev)});
+                     ev.prev_hash, ev.hash,
+                     ev.canonical.empty() ? canonical_json(ev) : ev.canonical});
     }
     run(c, sql, params);
   }

@@ -172,6 +172,14 @@ SqliteStore::SqliteStore(const SqliteOptions& options) : path_(options.path) {
     if (!options.read_only) {
       exec("PRAGMA journal_mode=WAL");
       exec(options.fsync ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
+      sqlite3_wal_autocheckpoint(db_, 0);  // after_commit() checkpoints, off the commit path
+      sqlite3_wal_hook(
+          db_,
+          [](void* self, sqlite3*, const char*, int pages) {
+            static_cast<SqliteStore*>(self)->wal_pages_ = pages;
+            return SQLITE_OK;
+          },
+          this);
       exec(kSchema);
       if (options.immutable) exec(kImmutableTriggers);
     } else {
@@ -183,7 +191,29 @@ SqliteStore::SqliteStore(const SqliteOptions& options) : path_(options.path) {
   }
 }
 
-SqliteStore::~SqliteStore() { sqlite3_close(db_); }
+SqliteStore::~SqliteStore() {
+  for (sqlite3_stmt* st : {begin_, commit_, rollback_, insert_}) sqlite3_finalize(st);
+  sqlite3_close(db_);
+}
+
+sqlite3_stmt* SqliteStore::prepared(sqlite3_stmt*& slot, const char* sql) {
+  if (slot == nullptr &&
+      sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, &slot, nullptr) != SQLITE_OK) {
+    slot = nullptr;
+    throw StoreError(std::string("audit store (sqlite): ") + sqlite3_errmsg(db_));
+  }
+  return slot;
+}
+
+void SqliteStore::after_commit() {
+  std::lock_guard lock(mu_);
+  if (wal_pages_ < 1000) return;
+  int log = 0, done = 0;
+  if (sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, &log, &done) ==
+      SQLITE_OK) {
+    wal_pages_ = log - done;
+  }
+}
 
 void SqliteStore::exec(const char* sql) {
   char* err = nullptr;
@@ -218,27 +248,51 @@ ChainHead SqliteStore::head(const std::string& gateway_id) {
 void SqliteStore::append_batch(std::span<const Event> events) {
   if (events.empty()) return;
   std::lock_guard lock(mu_);
-  Transaction tx(db_, "BEGIN IMMEDIATE");
-  Stmt s(db_,
-         "INSERT INTO events(gateway_id, seq, id, ts_ms, verdict, reason_code, target, model, "
-         "status, prev_hash, hash, canonical) VALUES(?,?,?,?,?,?,?,?,?,?,?,?)");
-  for (const Event& ev : events) {
-    s.bind(1, ev.gateway_id);
-    s.bind(2, ev.seq);
-    s.bind(3, ev.id);
-    s.bind(4, ev.ts_ms);
-    s.bind(5, ev.verdict);
-    s.bind(6, ev.reason_code);
-    s.bind(7, ev.target);
-    s.bind(8, ev.model);
-    s.bind(9, static_cast<std::int64_t>(ev.status));
-    s.bind(10, ev.prev_hash);
-    s.bind(11, ev.hash);
-    s.bind(12, canonical_json(ev));
-    s.step();
-    s.reset();
+  auto step = [&](sqlite3_stmt* st) {
+    const int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) {
+      throw StoreError(std::string("audit store (sqlite): ") + sqlite3_errmsg(db_));
+    }
+  };
+  sqlite3_stmt* insert = prepared(
+      insert_,
+      "INSERT INTO events(gateway_id, seq, id, ts_ms, verdict, reason_code, target, model, "
+      "status, prev_hash, hash, canonical) VALUES(?,?,?,?,?,?,?,?,?,?,?,?)");
+  sqlite3_stmt* rollback = prepared(rollback_, "ROLLBACK");
+  step(prepared(begin_, "BEGIN IMMEDIATE"));
+  try {
+    std::string computed;
+    auto text = [&](int i, const std::string& v) {
+      sqlite3_bind_text(insert, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
+    };
+    for (const Event& ev : events) {
+      text(1, ev.gateway_id);
+      sqlite3_bind_int64(insert, 2, ev.seq);
+      text(3, ev.id);
+      sqlite3_bind_int64(insert, 4, ev.ts_ms);
+      text(5, ev.verdict);
+      text(6, ev.reason_code);
+      text(7, ev.target);
+      text(8, ev.model);
+      sqlite3_bind_int64(insert, 9, ev.status);
+      text(10, ev.prev_hash);
+      text(11, ev.hash);
+      if (ev.canonical.empty()) computed = canonical_json(ev);
+      text(12, ev.canonical.empty() ? computed : ev.canonical);
+      const int rc = sqlite3_step(insert);
+      sqlite3_reset(insert);
+      sqlite3_clear_bindings(insert);
+      if (rc != SQLITE_DONE) {
+        throw StoreError(std::string("audit store (sqlite): ") + sqlite3_errmsg(db_));
+      }
+    }
+    step(prepared(commit_, "COMMIT"));
+  } catch (...) {
+    sqlite3_step(rollback);
+    sqlite3_reset(rollback);
+    throw;
   }
-  tx.commit();
 }
 
 std::vector<StoredEvent> SqliteStore::query(const Filter& f) {

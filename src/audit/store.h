@@ -100,6 +100,9 @@ class EventStore {
   virtual VerifyReport verify() = 0;
   // Removes events older than `before_ms` through a checkpoint per chain.
   virtual PruneResult prune(std::int64_t before_ms) = 0;
+  // Housekeeping the writer runs after it has answered a batch's requests, so that it never
+  // delays a response (SQLite: the WAL checkpoint).
+  virtual void after_commit() {}
 };
 
 // Checks one chain row by row, in seq order, starting after `checkpoint` (or at genesis).

@@ -157,6 +157,13 @@ void AuditWriter::commit(std::deque<Pending>& batch, std::unique_lock<std::mutex
   for (Pending& p : batch) {
     if (p.done) p.done(ok);
   }
+  if (ok) {
+    try {
+      store_->after_commit();
+    } catch (const std::exception& e) {
+      spdlog::warn("audit: store housekeeping failed: {}", e.what());
+    }
+  }
   lock.lock();
   processed_ += n;
   progress_.notify_all();

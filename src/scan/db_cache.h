@@ -28,9 +28,8 @@ struct hs_compile_error;
 
 namespace kt::scan {
 
-int compile_multi_cached(const char *const *expressions, const unsigned *flags,
-                         const unsigned *ids, unsigned count, unsigned mode,
-                         hs_database **db, hs_compile_error **error);
+int compile_multi_cached(const char *const *expressions, const unsigned *flags, const unsigned *ids,
+                         unsigned count, unsigned mode, hs_database **db, hs_compile_error **error);
 
 // The directory in use, or nullopt when the cache is off or unusable.
 std::optional<std::filesystem::path> database_cache_dir();
@@ -38,9 +37,9 @@ std::optional<std::filesystem::path> database_cache_dir();
 // Process-wide counters (for tests and the startup log).
 struct DatabaseCacheStats {
   std::uint64_t hits = 0;
-  std::uint64_t misses = 0; // compiled (cache off, absent, or unreadable entry)
+  std::uint64_t misses = 0;  // compiled (cache off, absent, or unreadable entry)
   std::uint64_t writes = 0;
 };
 DatabaseCacheStats database_cache_stats();
 
-} // namespace kt::scan
+}  // namespace kt::scan

@@ -21,10 +21,9 @@ namespace fs = std::filesystem;
 // Points KT_HS_CACHE_DIR at a fresh directory for one test and restores the
 // variable after it.
 class DatabaseCache : public ::testing::Test {
-protected:
+ protected:
   void SetUp() override {
-    if (const char *v = std::getenv("KT_HS_CACHE_DIR"))
-      saved_ = v;
+    if (const char *v = std::getenv("KT_HS_CACHE_DIR")) saved_ = v;
     dir_ = fs::temp_directory_path() /
            ("kt-hs-cache-" + std::to_string(::getpid()) + "-" +
             ::testing::UnitTest::GetInstance()->current_test_info()->name());
@@ -41,10 +40,8 @@ protected:
   }
   std::vector<fs::path> entries() const {
     std::vector<fs::path> out;
-    if (!fs::exists(dir_))
-      return out;
-    for (const auto &e : fs::directory_iterator(dir_))
-      out.push_back(e.path());
+    if (!fs::exists(dir_)) return out;
+    for (const auto &e : fs::directory_iterator(dir_)) out.push_back(e.path());
     return out;
   }
   static std::vector<Match> scan_with(const Matcher &m, std::string_view text) {
@@ -57,8 +54,7 @@ protected:
   std::optional<std::string> saved_;
 };
 
-const std::vector<Pattern> kPatterns = {Pattern{R"(\d{3,4})", 7},
-                                        Pattern{"secret", 9, true}};
+const std::vector<Pattern> kPatterns = {Pattern{R"(\d{3,4})", 7}, Pattern{"secret", 9, true}};
 
 TEST_F(DatabaseCache, SecondBuildLoadsTheStoredDatabaseAndFindsTheSame) {
   auto before = database_cache_stats();
@@ -89,13 +85,11 @@ TEST_F(DatabaseCache, SecondBuildLoadsTheStoredDatabaseAndFindsTheSame) {
 
 TEST_F(DatabaseCache, DifferentPatternsOrFlagsOrModesGetTheirOwnEntries) {
   Matcher a(kPatterns);
-  Matcher b({Pattern{R"(\d{3,4})", 7},
-             Pattern{"secret", 9, false}}); // caseless differs
+  Matcher b({Pattern{R"(\d{3,4})", 7}, Pattern{"secret", 9, false}});  // caseless differs
   EXPECT_EQ(entries().size(), 2u);
   auto before = database_cache_stats();
-  Matcher c(
-      kPatterns,
-      Matcher::Modes::block_and_stream); // a's block database + a stream one
+  Matcher c(kPatterns,
+            Matcher::Modes::block_and_stream);  // a's block database + a stream one
   EXPECT_EQ(database_cache_stats().hits, before.hits + 1);
   EXPECT_EQ(database_cache_stats().writes, before.writes + 1);
   EXPECT_EQ(entries().size(), 3u);
@@ -116,13 +110,13 @@ TEST_F(DatabaseCache, CorruptOrTruncatedEntryIsRecompiledAndRewritten) {
   auto before = database_cache_stats();
   Matcher flipped(kPatterns);
   EXPECT_EQ(database_cache_stats().misses, before.misses + 1);
-  EXPECT_EQ(scan_with(flipped, "1234").size(), 2u); // ends at 3 and 4 digits
+  EXPECT_EQ(scan_with(flipped, "1234").size(), 2u);  // ends at 3 and 4 digits
 
   fs::resize_file(file, size / 3);
   before = database_cache_stats();
   Matcher truncated(kPatterns);
   EXPECT_EQ(database_cache_stats().misses, before.misses + 1);
-  EXPECT_EQ(fs::file_size(file), size); // rewritten whole
+  EXPECT_EQ(fs::file_size(file), size);  // rewritten whole
 
   before = database_cache_stats();
   Matcher again(kPatterns);
@@ -137,8 +131,7 @@ TEST_F(DatabaseCache, OffAndUnsafeDirectoriesAreNotUsed) {
 
   ::setenv("KT_HS_CACHE_DIR", dir_.c_str(), 1);
   fs::create_directories(dir_);
-  fs::permissions(dir_, fs::perms::owner_all | fs::perms::group_write |
-                            fs::perms::others_write);
+  fs::permissions(dir_, fs::perms::owner_all | fs::perms::group_write | fs::perms::others_write);
   EXPECT_FALSE(database_cache_dir().has_value());
   auto before = database_cache_stats();
   Matcher m(kPatterns);
@@ -153,8 +146,7 @@ TEST_F(DatabaseCache, KeepsAtMost256EntriesDroppingTheLeastRecentlyUsed) {
   // 256 more pattern sets; the first entry is refreshed (a hit) halfway, so it
   // must survive.
   for (int i = 0; i < 256; ++i) {
-    if (i == 128)
-      Matcher refresh(kPatterns);
+    if (i == 128) Matcher refresh(kPatterns);
     Matcher m({Pattern{"word" + std::to_string(i), 1}});
   }
   auto now = entries();
@@ -167,5 +159,5 @@ TEST_F(DatabaseCache, InvalidPatternStillReportsTheHyperscanError) {
   EXPECT_TRUE(entries().empty());
 }
 
-} // namespace
-} // namespace kt::scan
+}  // namespace
+}  // namespace kt::scan
