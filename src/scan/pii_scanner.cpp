@@ -724,14 +724,18 @@ std::size_t PiiScanner::settled_prefix(std::string_view text) const {
     i = j;
   }
   std::size_t cut = n - i > kMaxTail ? n - kMaxTail : i;
-  // A byte that no built-in entity can contain ('!', '?', ',', ';') ends every entity before it:
+  // A byte that no built-in entity can contain ('!', '?', ';', ',') ends every entity before it:
   // nothing that arrives later can extend into the text up to it, so the tail starts after the
   // last such byte ("Hello!" is released at once instead of with the next token). Custom
   // patterns may contain any byte, so with them only whitespace settles text.
   if (custom_count_ == 0) {
     for (std::size_t k = n; k > cut; --k) {
       const char c = text[k - 1];
-      if (c == '!' || c == '?' || c == ',' || c == ';') {
+      // ',' + digit continues a number (the boundary rule above rejects a match followed by
+      // ",5"), so a comma settles only once the byte after it is here and is not a digit
+      // (found by fuzzing: "0130 01," released a card that "01,32" disproves).
+      const bool comma_settles = c == ',' && k < n && !is_digit(text[k]);
+      if (c == '!' || c == '?' || c == ';' || comma_settles) {
         cut = k;
         break;
       }

@@ -256,3 +256,36 @@ TEST(PiiStream, CustomPatternHoldBackIsBounded) {
 
 }  // namespace
 }  // namespace kt::scan
+
+namespace kt::scan {
+namespace {
+
+// Found by fuzzing: a window ending in "0130 01," released "3704 0044 0532 0130 01" as a card,
+// but the ",32" that followed makes it part of a longer number, which whole-text redaction keeps.
+TEST(PiiStream, DigitsBeforeACommaWaitForTheByteAfterIt) {
+  PiiScanner s{PiiScanOptions{}};
+  RedactionStyle style;
+  style.format = RedactionStyle::Format::asterisks;
+  style.preserve_length = true;
+  const std::string text = "IBAN #DE89 3704 0044 0532 0130 01,32 &0, and 4111 1111 1111 1111, ok";
+  const std::string whole = redact_whole(s, text, style);
+  ASSERT_EQ(whole, "IBAN #DE89 3704 0044 0532 0130 01,32 &0, and *******************, ok");
+  for (std::size_t cut = 0; cut <= text.size(); ++cut) {
+    PiiStreamRedactor r(s, style);
+    std::string out;
+    r.write(std::string_view(text).substr(0, cut), out);
+    r.write(std::string_view(text).substr(cut), out);
+    r.finish(out);
+    EXPECT_EQ(out, whole) << "split at " << cut;
+  }
+  // A comma is released as soon as the byte after it shows it ends no number.
+  PiiStreamRedactor r(s, style);
+  std::string out;
+  r.write("Hello,", out);
+  EXPECT_EQ(out, "");
+  r.write("w", out);
+  EXPECT_EQ(out, "Hello,");
+}
+
+}  // namespace
+}  // namespace kt::scan
