@@ -267,6 +267,33 @@ awaitable<void> settle_metrics(Api& api, Prediction& p) {
   }
 }
 
+// Waits on a prediction's SSE stream until it reports the end (`done`, or an `error` event), and
+// notes when the first output arrived. The output itself is read from the prediction afterwards,
+// so any problem with the stream only means the caller polls.
+awaitable<void> await_stream_end(Api& api, const std::string& url, Clock::time_point t0,
+                                 double& first_output_ms) {
+  http::ClientRequest req = api.request("GET", url, false);
+  req.headers.emplace_back("accept", "text/event-stream");
+  req.headers.emplace_back("cache-control", "no-store");
+  http::ClientError err;
+  auto body = co_await api.open(req, err);
+  if (err || !body || body->status() != 200) co_return;
+  http::SseReader reader;
+  bool ended = false;
+  auto on_event = [&](const http::SseEvent& e) {
+    const StreamStep step = interpret(e);
+    if (step.kind == StreamStep::Kind::output && first_output_ms < 0) {
+      first_output_ms = ms_between(t0, Clock::now());
+    }
+    ended = ended || step.kind == StreamStep::Kind::done || step.kind == StreamStep::Kind::failed;
+  };
+  while (!ended) {
+    http::ClientError rerr;
+    std::string_view piece = co_await body->read_some(rerr);
+    if (rerr || piece.empty() || !reader.feed(piece, on_event)) co_return;
+  }
+}
+
 // One prediction from create to a terminal state (complete() and images).
 struct Run {
   Prediction prediction;
@@ -282,7 +309,11 @@ awaitable<Run> run_prediction(CallContext& ctx, CreateCall call, json::object in
   Run run;
   Prediction& p = run.prediction;
   bool waited = false;
-  if ((run.failure = co_await create(api, call, input, true, p, &waited))) co_return run;
+  // Text models answer with a stream URL: the create returns at once with the prediction's id
+  // (so a client that leaves can have it cancelled), and the stream's `done` tells the moment it
+  // ends. Image models have no stream: `Prefer: wait` holds the create until they finish.
+  const bool text = ctx.ex.route != gateway::Route::images_generations;
+  if ((run.failure = co_await create(api, call, input, !text, p, &waited))) co_return run;
   run.status = 201;
   canceller.arm(p.url_cancel);
   auto note_output = [&](const Prediction& now) -> awaitable<bool> {
@@ -290,6 +321,12 @@ awaitable<Run> run_prediction(CallContext& ctx, CreateCall call, json::object in
     co_return true;
   };
   co_await note_output(p);
+  if (text && !p.terminal() && !p.url_stream.empty() && api.check(p.url_stream).empty()) {
+    double first_output_ms = -1;
+    co_await await_stream_end(api, p.url_stream, t0, first_output_ms);
+    if (run.ttfb_ms < 0 && first_output_ms >= 0) run.ttfb_ms = first_output_ms;
+    waited = true;  // ended (or the stream broke): the first poll goes out at once
+  }
   if ((run.failure = co_await poll_until_terminal(api, p, note_output, waited))) co_return run;
   canceller.disarm();
   if (p.status != "succeeded") {

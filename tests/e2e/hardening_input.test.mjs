@@ -234,11 +234,8 @@ test('a client that disconnects mid-stream: the upstream call is dropped at once
   await stillServes();
 });
 
-// Known gap (issue 8): with `Prefer: wait` the prediction id arrives only with the create's
-// answer, so a client that leaves during the synchronous wait leaves the prediction running.
-test('Replicate: a client that disconnects while kt waits for a JSON answer cancels the prediction', {
-  todo: 'issue 8: the prediction is not canceled when the client leaves during the Prefer: wait create',
-}, async () => {
+// Text predictions are created without `Prefer: wait`, so kt knows the id while it waits.
+test('Replicate: a client that disconnects while kt waits for a JSON answer cancels the prediction', async () => {
   const controller = new AbortController();
   const pending = fetch(`${rgw.base}/v1/chat/completions`, {
     method: 'POST', headers: { 'content-type': 'application/json' }, signal: controller.signal,

@@ -95,7 +95,7 @@ class ReplicateProviderTest : public ::testing::Test {
   }
 };
 
-TEST_F(ReplicateProviderTest, SyncAnswerIsPolledUntilTerminalWithUsage) {
+TEST_F(ReplicateProviderTest, TextAnswerWithoutStreamIsPolledUntilTerminalWithUsage) {
   int gets = 0;
   fake->handler = [&](const Seen& s) -> Reply {
     if (s.method == "POST") {
@@ -110,7 +110,8 @@ TEST_F(ReplicateProviderTest, SyncAnswerIsPolledUntilTerminalWithUsage) {
   const Seen& create = fake->seen.at(0);
   EXPECT_EQ(create.target, "/v1/models/meta/meta-llama-3-70b-instruct/predictions");
   EXPECT_EQ(create.headers.at("authorization"), "Bearer r8_secret");
-  EXPECT_EQ(create.headers.at("prefer"), "wait=3");  // 5 s deadline minus the 1 s margin
+  // Text predictions are created without Prefer: wait, so their id is known at once.
+  EXPECT_EQ(create.headers.count("prefer"), 0u);
   json::value body = json::parse(create.body);
   EXPECT_EQ(body.at("input").at("prompt_template"), "{prompt}");
   EXPECT_EQ(body.at("input").at("max_tokens"), 100);
@@ -207,6 +208,41 @@ TEST_F(ReplicateProviderTest, EmbeddingsAreRefused) {
   EXPECT_EQ(o.failure, Failure::bad_request);
   EXPECT_EQ(o.message, "embeddings are not supported by the Replicate provider");
   EXPECT_TRUE(fake->seen.empty());
+}
+
+// A JSON answer from a model with a stream: kt waits on the stream for `done`, then fetches the
+// finished prediction at once (no poll interval) for the output and the token counts.
+TEST_F(ReplicateProviderTest, TextAnswerWaitsOnTheStreamThenFetchesAtOnce) {
+  int gets = 0;
+  std::chrono::steady_clock::time_point stream_opened, fetched;
+  fake->handler = [&](const Seen& s) -> Reply {
+    if (s.method == "POST") return {201, prediction("starting", nullptr, false, true)};
+    if (s.target.starts_with("/v1/streams/")) {
+      stream_opened = std::chrono::steady_clock::now();
+      Reply r;
+      r.sse.emplace();
+      r.sse->push_back({0ms, ": hi\n\n"});
+      r.sse->push_back({100ms, "event: output\nid: 1:0\ndata: Hello\n\n"});
+      r.sse->push_back({200ms, "event: output\nid: 1:1\ndata:  world\n\n"});
+      r.sse->push_back({0ms, "event: done\nid: 1:2\ndata: {}\n\n"});
+      return r;
+    }
+    ++gets;
+    fetched = std::chrono::steady_clock::now();
+    return {200, prediction("succeeded", json::array{"Hello", " world"}, true, true)};
+  };
+  Outcome o = complete(context());
+  ASSERT_EQ(o.failure, Failure::none) << o.message;
+  EXPECT_EQ(fake->seen.at(0).headers.count("prefer"), 0u);
+  EXPECT_EQ(fake->seen.at(1).target, "/v1/streams/p1");
+  EXPECT_EQ(fake->seen.at(1).headers.count("authorization"), 0u);
+  EXPECT_EQ(gets, 1);
+  EXPECT_GE(fetched - stream_opened, 250ms);  // after `done`, not on a poll schedule before it
+  EXPECT_EQ(o.answer.at("choices").at(0).at("message").at("content"), "Hello world");
+  EXPECT_EQ(o.usage.completion_tokens, 84);
+  EXPECT_GE(o.ttfb_ms, 80);  // the first output event, not the end
+  EXPECT_LT(o.ttfb_ms, 250);
+  EXPECT_EQ(fake->count("POST", "/v1/predictions/p1/cancel"), 0);
 }
 
 TEST_F(ReplicateProviderTest, StreamRelaysTokensAsTheyArrive) {
@@ -348,6 +384,8 @@ TEST_F(ReplicateProviderTest, ImagesAsUrls) {
   Outcome o = complete(context("stability-ai/stable-diffusion-3.5-large"));
   ASSERT_EQ(o.failure, Failure::none) << o.message;
   EXPECT_EQ(o.answer.at("data").at(0).at("url"), "https://replicate.delivery/x/out-0.webp");
+  // Image models have no stream: Replicate holds the create until they finish.
+  EXPECT_EQ(fake->seen.at(0).headers.at("prefer"), "wait=3");  // 5 s deadline minus 1 s margin
 }
 
 }  // namespace
