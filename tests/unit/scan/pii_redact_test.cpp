@@ -182,7 +182,7 @@ TEST(PiiStream, CustomPatternSpanningWhitespaceSplitAfterTheSpaceIsCaught) {
   o.custom_patterns = {R"((?i)project\s+[a-z]+)", R"(employee id:\s*[0-9]{5})"};
   PiiScanner s{o};
   RedactionStyle style;
-  for (const std::string text : {std::string("-----BErproject r1"),
+  for (const std::string& text : {std::string("-----BErproject r1"),
                                  std::string("codename: project falcon, ok"),
                                  std::string("her employee id: 12345 is on file")}) {
     const std::string whole = redact_whole(s, text, style);
