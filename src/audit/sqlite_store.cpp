@@ -280,12 +280,8 @@ void SqliteStore::append_batch(std::span<const Event> events) {
       text(11, ev.hash);
       if (ev.canonical.empty()) computed = canonical_json(ev);
       text(12, ev.canonical.empty() ? computed : ev.canonical);
-      const int rc = sqlite3_step(insert);
-      sqlite3_reset(insert);
+      step(insert);
       sqlite3_clear_bindings(insert);
-      if (rc != SQLITE_DONE) {
-        throw StoreError(std::string("audit store (sqlite): ") + sqlite3_errmsg(db_));
-      }
     }
     step(prepared(commit_, "COMMIT"));
   } catch (...) {

@@ -267,14 +267,20 @@ awaitable<void> settle_metrics(Api& api, Prediction& p) {
   }
 }
 
+// The GET of a prediction's SSE stream (urls.stream; no credential: stream hosts never see it).
+http::ClientRequest stream_request(const Api& api, const std::string& url) {
+  http::ClientRequest req = api.request("GET", url, false);
+  req.headers.emplace_back("accept", "text/event-stream");
+  req.headers.emplace_back("cache-control", "no-store");
+  return req;
+}
+
 // Waits on a prediction's SSE stream until it reports the end (`done`, or an `error` event), and
 // notes when the first output arrived. The output itself is read from the prediction afterwards,
 // so any problem with the stream only means the caller polls.
 awaitable<void> await_stream_end(Api& api, const std::string& url, Clock::time_point t0,
                                  double& first_output_ms) {
-  http::ClientRequest req = api.request("GET", url, false);
-  req.headers.emplace_back("accept", "text/event-stream");
-  req.headers.emplace_back("cache-control", "no-store");
+  http::ClientRequest req = stream_request(api, url);
   http::ClientError err;
   auto body = co_await api.open(req, err);
   if (err || !body || body->status() != 200) co_return;
@@ -550,9 +556,7 @@ class StreamSession {
   }
 
   awaitable<std::optional<Outcome>> relay_stream(const std::string& url, bool& finished) {
-    http::ClientRequest req = api_.request("GET", url, false);
-    req.headers.emplace_back("accept", "text/event-stream");
-    req.headers.emplace_back("cache-control", "no-store");
+    http::ClientRequest req = stream_request(api_, url);
     http::ClientError err;
     auto body = co_await api_.open(req, err);
     if (err || !body) co_return client_failure(err, "stream");
