@@ -1,7 +1,10 @@
 #include "audit/sqlite_store.h"
 
+#include <pthread.h>
+#include <spdlog/spdlog.h>
 #include <sqlite3.h>
 
+#include <chrono>
 #include <filesystem>
 #include <utility>
 
@@ -154,6 +157,20 @@ class Transaction {
 
 }  // namespace
 
+namespace {
+
+// Busy handler of the writer and the checkpointer: they wait for each other only for the
+// moment a RESTART checkpoint holds writes off, so they retry every 20 µs at first (SQLite's
+// own sleeps 1, 2, 5, 10… ms) and give up after about 10 s.
+int short_busy_wait(void*, int count) {
+  if (count >= 100 + 10'000) return 0;
+  std::this_thread::sleep_for(count < 100 ? std::chrono::microseconds(20)
+                                          : std::chrono::microseconds(1000));
+  return 1;
+}
+
+}  // namespace
+
 SqliteStore::SqliteStore(const SqliteOptions& options) : path_(options.path) {
   if (options.read_only && !std::filesystem::exists(options.path)) {
     throw StoreError("audit store (sqlite): no event store at " + options.path);
@@ -170,6 +187,7 @@ SqliteStore::SqliteStore(const SqliteOptions& options) : path_(options.path) {
   try {
     sqlite3_busy_timeout(db_, 10000);
     if (!options.read_only) {
+      sqlite3_busy_handler(db_, short_busy_wait, nullptr);
       exec("PRAGMA journal_mode=WAL");
       exec(options.fsync ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
       sqlite3_wal_autocheckpoint(db_, 0);  // after_commit() checkpoints, off the commit path
@@ -182,6 +200,10 @@ SqliteStore::SqliteStore(const SqliteOptions& options) : path_(options.path) {
           this);
       exec(kSchema);
       if (options.immutable) exec(kImmutableTriggers);
+      if (!std::getenv("KT_TMP_NOCKPT")) ckpt_thread_ = std::thread([this] {
+        ::pthread_setname_np(::pthread_self(), "kt-checkpoint");
+        checkpointer();
+      });
     } else {
       exec("SELECT count(*) FROM events LIMIT 0");
     }
@@ -192,6 +214,14 @@ SqliteStore::SqliteStore(const SqliteOptions& options) : path_(options.path) {
 }
 
 SqliteStore::~SqliteStore() {
+  if (ckpt_thread_.joinable()) {
+    {
+      std::lock_guard lock(ckpt_mu_);
+      ckpt_stop_ = true;
+    }
+    ckpt_cv_.notify_one();
+    ckpt_thread_.join();
+  }
   for (sqlite3_stmt* st : {begin_, commit_, rollback_, insert_}) sqlite3_finalize(st);
   sqlite3_close(db_);
 }
@@ -206,13 +236,85 @@ sqlite3_stmt* SqliteStore::prepared(sqlite3_stmt*& slot, const char* sql) {
 }
 
 void SqliteStore::after_commit() {
-  std::lock_guard lock(mu_);
-  if (wal_pages_ < 1000) return;
-  int log = 0, done = 0;
-  if (sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, &log, &done) ==
-      SQLITE_OK) {
-    wal_pages_ = log - done;
+  // Pages: wal_pages_ is the WAL's length after this commit; backfilled_ how much of it the
+  // checkpointer had copied into the database when it last ran.
+  const int pages = wal_pages_;
+  int copied = backfilled_.load(std::memory_order_acquire);
+  if (pages < copied) copied = 0;  // the WAL restarted since the checkpointer last ran
+  if (!ckpt_running_.load(std::memory_order_acquire)) {
+    if (pages >= kCheckpointPages) checkpoint_here(SQLITE_CHECKPOINT_PASSIVE);
+    return;
   }
+  if (pages >= kWalLimitPages) {
+    checkpoint_here(SQLITE_CHECKPOINT_TRUNCATE);
+    return;
+  }
+  if (pages - copied >= kCheckpointPages || pages >= kRestartPages) {
+    {
+      std::lock_guard lock(ckpt_mu_);
+      if (ckpt_wanted_) return;
+      ckpt_wanted_ = true;
+    }
+    ckpt_cv_.notify_one();
+  }
+}
+
+void SqliteStore::checkpoint_here(int mode) {
+  std::lock_guard lock(mu_);
+  int log = 0, done = 0;
+  if (sqlite3_wal_checkpoint_v2(db_, nullptr, mode, &log, &done) == SQLITE_OK) {
+    backfilled_.store(mode == SQLITE_CHECKPOINT_TRUNCATE ? 0 : done, std::memory_order_release);
+  }
+}
+
+// The checkpointer thread: its own connection, so a checkpoint neither takes mu_ nor blocks a
+// commit (in WAL mode a PASSIVE checkpoint runs beside the writer and the readers).
+void SqliteStore::checkpointer() {
+  sqlite3* db = nullptr;
+  if (sqlite3_open_v2(path_.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr) !=
+      SQLITE_OK) {
+    spdlog::warn("audit store (sqlite): no checkpointer connection ({}); the writer checkpoints",
+                 db ? sqlite3_errmsg(db) : "out of memory");
+    sqlite3_close(db);
+    return;
+  }
+  sqlite3_wal_autocheckpoint(db, 0);
+  sqlite3_busy_handler(db, short_busy_wait, nullptr);
+  // A connection that has not read the database yet has no WAL open, and a checkpoint on it
+  // silently does nothing: read the schema once first.
+  if (sqlite3_exec(db, "SELECT count(*) FROM sqlite_master", nullptr, nullptr, nullptr) !=
+      SQLITE_OK) {
+    spdlog::warn("audit store (sqlite): checkpointer cannot read {}: {}", path_,
+                 sqlite3_errmsg(db));
+    sqlite3_close(db);
+    return;
+  }
+  ckpt_running_.store(true, std::memory_order_release);
+  std::unique_lock lock(ckpt_mu_);
+  while (true) {
+    ckpt_cv_.wait(lock, [&] { return ckpt_wanted_ || ckpt_stop_; });
+    if (ckpt_stop_) break;
+    lock.unlock();
+    int log = 0, done = 0;
+    if (sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, &log, &done) ==
+        SQLITE_OK) {
+      backfilled_.store(done, std::memory_order_release);
+      // A WAL starts over from its beginning only when a write begins with every frame
+      // copied, which passive checkpoints beside constant commits never quite achieve. So once
+      // it is long, a RESTART checkpoint copies what the passive one left (little: the commits
+      // made meanwhile) while holding the writer off for that short while.
+      if (log >= kRestartPages &&
+          sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_RESTART, &log, &done) ==
+              SQLITE_OK) {
+        backfilled_.store(done, std::memory_order_release);
+      }
+    }
+    lock.lock();
+    ckpt_wanted_ = false;
+  }
+  ckpt_running_.store(false, std::memory_order_release);
+  lock.unlock();
+  sqlite3_close(db);
 }
 
 void SqliteStore::exec(const char* sql) {

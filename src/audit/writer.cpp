@@ -1,5 +1,6 @@
 #include "audit/writer.h"
 
+#include <pthread.h>
 #include <spdlog/spdlog.h>
 
 #include <vector>
@@ -13,13 +14,17 @@ AuditWriter::AuditWriter(std::shared_ptr<EventStore> store, WriterOptions option
   if (!store_) throw StoreError("audit writer: no store");
   if (options_.gateway_id.empty()) throw StoreError("audit writer: empty gateway_id");
   head_ = store_->head(options_.gateway_id);
-  thread_ = std::thread([this] { run(); });
+  thread_ = std::thread([this] {
+    ::pthread_setname_np(::pthread_self(), "kt-audit");
+    run();
+  });
 }
 
 AuditWriter::~AuditWriter() { stop(); }
 
 bool AuditWriter::try_submit(Event ev, Done done) {
   ev.gateway_id = options_.gateway_id;
+  bool wake = false;
   {
     std::lock_guard lock(mu_);
     if (stopping_ || queue_.size() >= options_.queue_capacity) {
@@ -28,8 +33,12 @@ bool AuditWriter::try_submit(Event ev, Done done) {
     }
     queue_.push_back(Pending{std::move(ev), options_.sync ? std::move(done) : Done{}});
     ++submitted_;
+    // A lingering or committing writer looks at the queue again by itself; waking it per event
+    // would cost a futex call and a context switch each.
+    wake = idle_ || queue_.size() >= options_.max_batch;
+    if (wake) idle_ = false;
   }
-  wake_.notify_one();
+  if (wake) wake_.notify_one();
   if (!options_.sync && done) done(true);
   return true;
 }
@@ -42,6 +51,7 @@ void AuditWriter::submit(Event ev, Done done) {
 bool AuditWriter::flush(std::chrono::milliseconds timeout) {
   std::unique_lock lock(mu_);
   const std::uint64_t target = submitted_;
+  urgent_ = true;
   wake_.notify_one();
   return progress_.wait_for(lock, timeout, [&] { return processed_ >= target; });
 }
@@ -51,6 +61,7 @@ void AuditWriter::stop() {
     std::lock_guard lock(mu_);
     if (stopping_ && !thread_.joinable()) return;
     stopping_ = true;
+    urgent_ = true;
   }
   wake_.notify_one();
   if (thread_.joinable()) thread_.join();
@@ -81,7 +92,9 @@ void AuditWriter::run() {
   auto next_prune = clock::now() + options_.prune_interval;
   std::unique_lock lock(mu_);
   while (true) {
+    idle_ = queue_.empty();
     wake_.wait_until(lock, next_prune, [&] { return stopping_ || !queue_.empty(); });
+    idle_ = false;
     if (clock::now() >= next_prune) {
       lock.unlock();
       prune_now();
@@ -92,14 +105,19 @@ void AuditWriter::run() {
       if (stopping_) break;
       continue;
     }
-    std::deque<Pending> batch;
+    if (!options_.sync && options_.async_linger.count() > 0 && !urgent_) {
+      wake_.wait_for(lock, options_.async_linger,
+                     [&] { return urgent_ || queue_.size() >= options_.max_batch; });
+    }
+    urgent_ = false;
+    std::vector<Pending> batch;
     if (queue_.size() <= options_.max_batch) {
       batch.swap(queue_);
+      queue_.reserve(batch.size());
     } else {
-      for (std::size_t i = 0; i < options_.max_batch; ++i) {
-        batch.push_back(std::move(queue_.front()));
-        queue_.pop_front();
-      }
+      const auto cut = queue_.begin() + static_cast<std::ptrdiff_t>(options_.max_batch);
+      batch.assign(std::make_move_iterator(queue_.begin()), std::make_move_iterator(cut));
+      queue_.erase(queue_.begin(), cut);
     }
     commit(batch, lock);
   }
@@ -107,20 +125,21 @@ void AuditWriter::run() {
 
 // Called with `lock` held; releases it around the store call. Sync batches are answered either
 // way; async batches that fail go back to the front of the queue and are retried.
-void AuditWriter::commit(std::deque<Pending>& batch, std::unique_lock<std::mutex>& lock) {
+void AuditWriter::commit(std::vector<Pending>& batch, std::unique_lock<std::mutex>& lock) {
   lock.unlock();
   int attempts = 0;
   bool ok = false;
   std::string error;
+  // The events move into one contiguous batch for the store; a retry links them again in place.
+  std::vector<Event> linked;
+  linked.reserve(batch.size());
+  for (Pending& p : batch) linked.push_back(std::move(p.ev));
   while (true) {
     ++attempts;
-    std::vector<Event> linked;
-    linked.reserve(batch.size());
     ChainHead h = head_;
-    for (Pending& p : batch) {
-      linked.push_back(p.ev);
-      link_event(linked.back(), h.seq, h.hash);
-      h = ChainHead{linked.back().seq, linked.back().hash};
+    for (Event& ev : linked) {
+      link_event(ev, h.seq, h.hash);
+      h = ChainHead{ev.seq, ev.hash};
     }
     try {
       store_->append_batch(linked);

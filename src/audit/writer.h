@@ -16,12 +16,12 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "audit/store.h"
 
@@ -36,6 +36,11 @@ struct WriterOptions {
   std::chrono::milliseconds prune_interval = std::chrono::hours(1);
   std::chrono::milliseconds retry_backoff = std::chrono::milliseconds(200);
   int stop_retries = 3;               // commit attempts per batch once stop() was called
+  // async only: after the first event of an idle spell wakes the writer, it waits this long for
+  // more before committing, so a busy gateway commits tens of events per transaction (each
+  // transaction rewrites the same few B-tree pages) and the request threads do not wake the
+  // writer once per event. sync batches never wait: their requests are waiting for them.
+  std::chrono::milliseconds async_linger = std::chrono::milliseconds(5);
 };
 
 class AuditWriter {
@@ -72,7 +77,7 @@ class AuditWriter {
     Done done;
   };
   void run();
-  void commit(std::deque<Pending>& batch, std::unique_lock<std::mutex>& lock);
+  void commit(std::vector<Pending>& batch, std::unique_lock<std::mutex>& lock);
   void prune_now();
 
   std::shared_ptr<EventStore> store_;
@@ -82,7 +87,9 @@ class AuditWriter {
   mutable std::mutex mu_;
   std::condition_variable wake_;       // writer thread: work, stop
   std::condition_variable progress_;   // flush(): processed_ moved
-  std::deque<Pending> queue_;
+  std::vector<Pending> queue_;
+  bool idle_ = false;                  // the writer waits for a first event (wake it)
+  bool urgent_ = false;                // flush() or stop() wants the queue now (no linger)
   std::uint64_t submitted_ = 0;        // events accepted so far
   std::uint64_t processed_ = 0;        // of those, stored or failed
   bool stopping_ = false;

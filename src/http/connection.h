@@ -23,6 +23,7 @@ namespace kt::http {
 
 class Connection {
  public:
+  static constexpr std::size_t kReadBufferBytes = 4 * 1024;  // initial read buffer
   using TlsStream = boost::beast::ssl_stream<boost::beast::tcp_stream>;
 
   // `tls_context` null = plain TCP.

@@ -64,6 +64,45 @@ TEST(Canonical, FixedOrderNoWhitespaceNoHash) {
   EXPECT_EQ(canonical_json(ev), c);  // deterministic
 }
 
+// canonical_json writes the bytes itself; they must stay exactly what serialising to_json
+// gives (stored chains are verified against them), for every field shape and every byte.
+TEST(Canonical, SameBytesAsSerialisingToJson) {
+  std::string all_bytes;
+  for (int c = 1; c < 256; ++c) all_bytes.push_back(static_cast<char>(c));
+  std::vector<Event> events;
+  events.push_back(testing::sample_event(1));
+  Event full = testing::sample_event(2, "block");
+  full.error = "upstream said \"no\"\n\ttab \\ back" + all_bytes;
+  full.stream = true;
+  full.degraded = true;
+  full.pack_enabled = false;
+  full.policies.push_back({"pii-detector", gateway::Phase::output, "redact", "pii.detected", 42,
+                           json::object{{"email", 2}, {"families", json::array{"a", "b"}}}, false});
+  full.policies.push_back({"prompt-injection", gateway::Phase::input, "block", "x\x01y", 0, {}, true});
+  full.attempts.push_back({"t1", "openai", 503, "busy\r\n", 1.25, -1, -1});
+  full.attempts.push_back({"t2", "replicate", 200, "", 1234.5678, 0.001, 1e-9});
+  full.usage = {12, 30};
+  full.latency_ms = 1e21;
+  full.user_id = "user \u00e9\xff";
+  full.hipaa = true;
+  full.identity = {{"x-user", "a"}, {"x-org", "b"}, {"x-user", "c"}, {"k\"ey", "v"}};
+  full.data_categories = {"phi", "pii"};
+  full.content = json::object{{"messages", json::array{json::object{{"role", "user"},
+                                                                    {"content", all_bytes}}}},
+                              {"answer", "ok"}};
+  full.seq = 9'007'199'254'740'993;
+  full.prev_hash = kGenesisHash;
+  events.push_back(full);
+  Event partial = testing::sample_event(3);
+  partial.usage = {-1, 7};
+  partial.latency_ms = 0;
+  partial.identity = {{"x", "y"}};  // hipaa off: not written
+  events.push_back(partial);
+  for (const Event& ev : events) {
+    EXPECT_EQ(canonical_json(ev), json::serialize(to_json(ev, false)));
+  }
+}
+
 TEST(Chain, LinksEventsInOrder) {
   Event a = testing::sample_event(1), b = testing::sample_event(2);
   const std::string ca = link_event(a, 0, kGenesisHash);

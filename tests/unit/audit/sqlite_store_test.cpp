@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <filesystem>
+
 #include "audit/query.h"
 #include "audit_test_util.h"
 
@@ -312,6 +314,32 @@ TEST_F(SqliteStoreTest, ReadOnlyOpenOfAMissingFileIsAClearError) {
     EXPECT_NE(std::string(e.what()).find("no event store at"), std::string::npos);
   }
   EXPECT_FALSE(std::filesystem::exists(dir.file("absent.db")));
+}
+
+// One event per transaction without pause, as a sync gateway at one connection commits: the
+// checkpointer thread copies the WAL into the database beside the commits, and the writer's
+// RESTART checkpoints let the WAL start over, so it stays near its 16 MiB restart length.
+// Each commit appends at least 2 pages (the table and its indexes: 6,000 commits >= 47 MiB of
+// WAL), so without restarts the WAL would pass 24 MiB.
+TEST_F(SqliteStoreTest, WalStaysBoundedUnderConstantCommits) {
+  auto store = open();
+  const std::string wal = dir.file("events.db") + "-wal";
+  ChainHead h = store->head("gw-test");
+  constexpr int kEvents = 6000;
+  std::uintmax_t wal_max = 0;
+  for (int i = 1; i <= kEvents; ++i) {
+    Event ev = sample_event(i);
+    ev.gateway_id = "gw-test";
+    link_event(ev, h.seq, h.hash);
+    h = {ev.seq, ev.hash};
+    store->append_batch(std::span<const Event>(&ev, 1));
+    store->after_commit();
+    if (i % 50 == 0) wal_max = std::max(wal_max, std::filesystem::file_size(wal));
+  }
+  EXPECT_LE(wal_max, std::uintmax_t{24} << 20);
+  const VerifyReport r = store->verify();
+  EXPECT_TRUE(r.ok());
+  EXPECT_EQ(r.verified, std::uint64_t{kEvents});
 }
 
 }  // namespace

@@ -187,6 +187,40 @@ TEST_F(WriterTest, AsyncFailureIsRetriedUntilItCommits) {
   EXPECT_TRUE(probe->verify().ok());
 }
 
+// async: the first event of an idle spell wakes the writer, which then waits async_linger for
+// more, so events that trickle in share transactions instead of taking one each.
+TEST_F(WriterTest, AsyncEventsArrivingOneByOneShareTransactions) {
+  auto probe = std::make_shared<ProbeStore>(sqlite());
+  WriterOptions o = options(false);
+  o.async_linger = std::chrono::milliseconds(50);
+  AuditWriter writer(probe, o);
+  constexpr int kEvents = 200;
+  for (int i = 0; i < kEvents; ++i) {
+    ASSERT_TRUE(writer.try_submit(sample_event(i)));
+    std::this_thread::sleep_for(std::chrono::microseconds(200));
+  }
+  ASSERT_TRUE(writer.flush());
+  EXPECT_EQ(probe->committed(), std::size_t{kEvents});
+  // 200 events over >= 40 ms with a 50 ms linger: a handful of transactions, not 200.
+  EXPECT_LE(probe->batches().size(), 10u);
+  EXPECT_TRUE(probe->verify().ok());
+}
+
+// flush() and stop() do not wait out the linger.
+TEST_F(WriterTest, FlushAndStopSkipTheLinger) {
+  auto probe = std::make_shared<ProbeStore>(sqlite());
+  WriterOptions o = options(false);
+  o.async_linger = std::chrono::hours(1);
+  {
+    AuditWriter writer(probe, o);
+    ASSERT_TRUE(writer.try_submit(sample_event(1)));
+    EXPECT_TRUE(writer.flush(std::chrono::seconds(20)));
+    EXPECT_EQ(probe->committed(), 1u);
+    ASSERT_TRUE(writer.try_submit(sample_event(2)));
+  }  // ~AuditWriter: stop()
+  EXPECT_EQ(probe->committed(), 2u);
+}
+
 TEST_F(WriterTest, StopDrainsEverything) {
   auto store = sqlite();
   {
