@@ -200,7 +200,7 @@ SqliteStore::SqliteStore(const SqliteOptions& options) : path_(options.path) {
           this);
       exec(kSchema);
       if (options.immutable) exec(kImmutableTriggers);
-      if (!std::getenv("KT_TMP_NOCKPT")) ckpt_thread_ = std::thread([this] {
+      ckpt_thread_ = std::thread([this] {
         ::pthread_setname_np(::pthread_self(), "kt-checkpoint");
         checkpointer();
       });
