@@ -2,7 +2,11 @@
 // R rounds after one warm-up round, and measures per stream the time to first token (request
 // written -> first SSE chunk with non-empty delta.content) and the time per token (first -> last
 // content chunk, divided by the answer's words minus one; words, not chunks, so a proxy that
-// coalesces chunks is not credited for it). Prints one JSON object on stdout.
+// coalesces chunks is not credited for it). Also, per word of the answer, when it arrived
+// (request written -> the chunk that carried its first character; median over streams), so a
+// caller can compare each word's arrival with another path's: a gateway that holds words back
+// delays every word, which neither TTFT nor the first-to-last rate shows. Prints one JSON
+// object on stdout.
 //
 // usage: node bench/stream_probe.mjs --url http://127.0.0.1:P/v1/chat/completions --model M
 //          --content TEXT [--expect TEXT] [--streams N] [--rounds R] [--header 'k: v']...
@@ -87,6 +91,8 @@ function oneStream(opts, agent, state) {
         let first = 0;
         let last = 0;
         let done = false;
+        const wordAt = [];  // per word: arrival of the chunk with its first character
+        let inWord = false;
         res.on('data', (chunk) => {
           const t = nowUs();
           buf += chunk;
@@ -112,6 +118,11 @@ function oneStream(opts, agent, state) {
                 if (!first) first = t;
                 last = t;
                 text += content;
+                for (const ch of content) {
+                  const space = /\s/.test(ch);
+                  if (!space && !inWord) wordAt.push(t - start);
+                  inWord = !space;
+                }
               }
             }
           }
@@ -126,6 +137,7 @@ function oneStream(opts, agent, state) {
             perTokenUs: words > 1 ? (last - first) / (words - 1) : NaN,
             words,
             text,
+            wordAt,
           });
         });
         res.on('error', (e) => finish({ ok: false, error: e.message }));
@@ -187,6 +199,8 @@ async function main() {
       words: { min: Math.min(...words), max: Math.max(...words) },
       ttft_us: summarize(ok.map((r) => r.ttftUs)),
       per_token_us: summarize(ok.map((r) => r.perTokenUs)),
+      word_at_us: Array.from({ length: ok.length ? Math.min(...words) : 0 }, (_, k) =>
+        summarize(ok.map((r) => r.wordAt[k])).p50),
       peak_open: state.peakOpen,
       wall_ms: wallMs,
     }) + '\n',

@@ -57,7 +57,7 @@ std::size_t credential_at(std::string_view s, std::size_t i) {
   if (!kCredentialFirst[static_cast<unsigned char>(s[i])]) return 0;
   const std::string_view rest = s.substr(i);
   for (std::string_view p : kKeyPrefixes) {
-    if (rest.starts_with(p)) {
+    if (p[0] == rest[0] && rest.starts_with(p)) {
       const std::size_t end = token_end(s, i + p.size());
       if (end - (i + p.size()) >= 12) return end - i;
     }

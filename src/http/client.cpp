@@ -1,6 +1,8 @@
 #include "http/client.h"
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/asio/execution/context.hpp>
 #include <boost/asio/query.hpp>
@@ -204,6 +206,7 @@ asio::awaitable<std::unique_ptr<Connection>> exchange_head(
     parser->body_limit(body_limit);
     if (msg.head_request) parser->skip(true);
 
+    if (!to_buffer) conn->buffer().reserve(Connection::kReadBufferBytes);
     conn->expire_at(head_deadline);
     Phase phase = Phase::request;
     const std::array<asio::const_buffer, 2> bytes{asio::buffer(msg.head),
@@ -216,7 +219,10 @@ asio::awaitable<std::unique_ptr<Connection>> exchange_head(
         return bhttp::async_read_header(stream, conn->buffer(), *parser, kTok);
       });
     }
-    if (!ec) co_return conn;
+    if (!ec) {
+      if (to_buffer) conn->buffer().shrink_to_fit();
+      co_return conn;
+    }
     const bool stale = conn->reused && is_stale_connection_error(ec) && !parser->got_some() &&
                        conn->buffer().size() == 0;
     if (attempt == 0 && stale) continue;
@@ -290,6 +296,10 @@ class PooledBodyStream final : public BodyStream {
   int status() const override { return status_; }
   const HeaderList& headers() const override { return headers_; }
   bool done() const override { return !conn_; }
+  void shorten_deadline(Clock::time_point t) override { total_ = std::min(total_, t); }
+  asio::any_io_executor executor() const override {
+    return conn_ ? conn_->socket().get_executor() : asio::any_io_executor();
+  }
 
   asio::awaitable<std::string_view> read_some(ClientError& err) override {
     err = ClientError();
@@ -327,6 +337,16 @@ class PooledBodyStream final : public BodyStream {
   int status_ = 0;
   HeaderList headers_;
 };
+
+asio::awaitable<void> drain(std::unique_ptr<BodyStream> body) {
+  std::size_t total = 0;
+  while (total <= 64 * 1024) {
+    ClientError err;
+    const std::string_view piece = co_await body->read_some(err);
+    if (err || piece.empty()) co_return;  // the end: the stream checked the connection in
+    total += piece.size();
+  }
+}
 
 class PooledClient final : public UpstreamClient {
  public:
@@ -390,6 +410,14 @@ std::string_view BodyStream::header(std::string_view name) const {
 UpstreamClient& UpstreamClient::for_this_thread() {
   static thread_local PooledClient client;
   return client;
+}
+
+void drain_in_background(std::unique_ptr<BodyStream> body, std::chrono::milliseconds budget) {
+  if (!body || body->done()) return;
+  const asio::any_io_executor ex = body->executor();
+  if (!ex) return;
+  body->shorten_deadline(Clock::now() + budget);
+  asio::co_spawn(ex, drain(std::move(body)), asio::detached);
 }
 
 }  // namespace kt::http

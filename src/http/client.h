@@ -7,6 +7,7 @@
 // UpstreamClient::for_this_thread(). Nothing in it is synchronised.
 #pragma once
 
+#include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/system/error_code.hpp>
 
@@ -65,7 +66,17 @@ class BodyStream {
   // Next piece of the (de-chunked) body; empty with !err at the end of the body.
   virtual boost::asio::awaitable<std::string_view> read_some(ClientError& err) = 0;
   virtual bool done() const = 0;
+  // Moves the deadline of the reads still to come (only ever earlier).
+  virtual void shorten_deadline(Clock::time_point t) = 0;
+  virtual boost::asio::any_io_executor executor() const = 0;
 };
+
+// Reads what is left of `body` in the background (for at most `budget` and 64 KiB) so that its
+// connection goes back to the pool. An SSE answer's last event (`[DONE]`, Replicate's `done`)
+// arrives just before the end of its body; a reader that stopped there closed the connection,
+// and the next call to that origin paid a new TCP (or TLS) handshake.
+void drain_in_background(std::unique_ptr<BodyStream> body,
+                         std::chrono::milliseconds budget = std::chrono::milliseconds(2000));
 
 class UpstreamClient {
  public:

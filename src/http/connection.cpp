@@ -58,9 +58,6 @@ asio::awaitable<tcp::resolver::results_type> resolve(const Target& t, Clock::tim
 Connection::Connection(const asio::any_io_executor& ex, asio::ssl::context* tls_context,
                        std::string_view pool_key)
     : pool_key_(pool_key) {
-  // Beast reads max(512, free capacity) bytes at a time: from an empty buffer a typical answer
-  // (~1 KiB of head and JSON) took two recv calls and two trips through the event loop.
-  buffer_.reserve(kReadBufferBytes);
   if (tls_context) {
     tls_.emplace(ex, *tls_context);
   } else {

@@ -195,6 +195,7 @@ class OpenAiProvider final : public Provider {
       }
       if (done) break;
     }
+    if (done) http::drain_in_background(std::move(body));  // its connection back to the pool
     if (!done && !finished) {
       o.failure = Failure::connection_error;
       o.message = "upstream stream ended before the answer was complete (target " +

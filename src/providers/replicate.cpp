@@ -298,6 +298,7 @@ awaitable<void> await_stream_end(Api& api, const std::string& url, Clock::time_p
     std::string_view piece = co_await body->read_some(rerr);
     if (rerr || piece.empty() || !reader.feed(piece, on_event)) co_return;
   }
+  http::drain_in_background(std::move(body));  // its connection back to the pool
 }
 
 // One prediction from create to a terminal state (complete() and images).
@@ -590,6 +591,7 @@ class StreamSession {
           co_return fail(Failure::server_error, std::move(message));
         } else if (s.kind == StreamStep::Kind::done) {
           finished = true;
+          http::drain_in_background(std::move(body));  // its connection back to the pool
           co_return std::nullopt;
         }
       }

@@ -132,6 +132,12 @@ asio::awaitable<void> Call::sleep(std::chrono::milliseconds ms) {
   co_await timer.async_wait(use_awaitable);
 }
 
+asio::awaitable<void> Call::sleep_until(std::chrono::steady_clock::time_point t) {
+  if (t <= std::chrono::steady_clock::now()) co_return;
+  asio::steady_timer timer(socket_.get_executor(), t);
+  co_await timer.async_wait(use_awaitable);
+}
+
 struct HttpServer::Worker {
   asio::io_context ctx{1};
   std::vector<std::pair<tcp::acceptor, Port>> acceptors;

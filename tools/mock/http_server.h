@@ -51,6 +51,7 @@ class Call {
   void reset();
   // Sleeps on a timer (never blocks the thread).
   asio::awaitable<void> sleep(std::chrono::milliseconds ms);
+  asio::awaitable<void> sleep_until(std::chrono::steady_clock::time_point t);
 
   bool keep_alive() const { return keep_alive_ && !closed_; }
   bool answered() const { return answered_; }

@@ -132,8 +132,15 @@ class SseWriter {
     ++events_;
     co_return true;
   }
+  // Tokens come at a steady rate, as a model generates them: on a schedule from the first pause
+  // on, so the timer's wake-up delays do not add up over the answer (relative sleeps made the
+  // pace depend on how loaded the machine was, which the streaming benchmark then measured).
   asio::awaitable<void> token_pause() {
-    if (f_.slow_tokens_ms > 0) co_await call_.sleep(milliseconds(f_.slow_tokens_ms));
+    if (f_.slow_tokens_ms <= 0) co_return;
+    const auto now = std::chrono::steady_clock::now();
+    next_token_ = next_token_ == std::chrono::steady_clock::time_point{} ? now : next_token_;
+    next_token_ += milliseconds(f_.slow_tokens_ms);
+    co_await call_.sleep_until(next_token_);
   }
   asio::awaitable<void> end() { co_await call_.end_stream(); }
 
@@ -142,6 +149,7 @@ class SseWriter {
   const Fault& f_;
   int events_ = 0;
   bool stalled_ = false;
+  std::chrono::steady_clock::time_point next_token_{};
 };
 
 std::string content_text(const json::value& content) {

@@ -283,6 +283,56 @@ TEST_F(ClientTest, AbandonedStreamIsNotPooled) {
   EXPECT_EQ(state->accepts, 2);
 }
 
+// A reader that stops at an SSE answer's last event hands the rest of the body to
+// drain_in_background: the end of the body arrives a moment later and the connection goes back
+// to the pool, so the next call reuses it. A body that does not end within the budget closes it.
+TEST_F(ClientTest, DrainInBackgroundReturnsTheConnectionToThePool) {
+  const auto port =
+      start_server(ioc, state, [](tcp::socket socket, ServerState& st) -> asio::awaitable<void> {
+        beast::flat_buffer buffer;
+        Request req;
+        while (co_await read_request(socket, buffer, req, st)) {
+          if (req.target() == "/after") {
+            co_await write_raw(socket, ok_response("after"));
+            continue;
+          }
+          co_await write_raw(socket,
+                             "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
+                             "Transfer-Encoding: chunked\r\n\r\n"
+                             "e\r\ndata: [DONE]\n\n\r\n");
+          co_await sleep_for(req.target() == "/never-ends" ? 60s : 20ms);
+          co_await write_raw(socket, "0\r\n\r\n");
+        }
+      });
+  auto last_event_then_drain = [&](std::string path,
+                                   std::chrono::milliseconds budget) -> asio::awaitable<void> {
+    ClientError err;
+    auto stream = co_await client.open(get(port, path), within(5s), err);
+    EXPECT_FALSE(err) << err.message;
+    if (!stream) co_return;
+    std::string_view piece = co_await stream->read_some(err);
+    EXPECT_EQ(piece, "data: [DONE]\n\n");
+    EXPECT_FALSE(stream->done());
+    drain_in_background(std::move(stream), budget);
+  };
+  run_on(ioc, [&]() -> asio::awaitable<int> {
+    co_await last_event_then_drain("/stream", 2s);
+    EXPECT_EQ(client.idle_connections(), 0u);  // the end of the body is still to come
+    asio::steady_timer wait(co_await asio::this_coro::executor, 200ms);
+    co_await wait.async_wait(asio::use_awaitable);
+    EXPECT_EQ(client.idle_connections(), 1u);
+    ClientError err;
+    Response r = co_await client.send(get(port, "/after"), within(5s), 1 << 20, err);
+    EXPECT_EQ(r.body, "after");
+    co_await last_event_then_drain("/never-ends", 50ms);
+    wait.expires_after(300ms);
+    co_await wait.async_wait(asio::use_awaitable);
+    EXPECT_EQ(client.idle_connections(), 0u);  // gave up: closed, not pooled
+    co_return 0;
+  });
+  EXPECT_EQ(state->accepts, 1);
+}
+
 TEST_F(ClientTest, ConnectionRefused) {
   std::uint16_t port;
   {
