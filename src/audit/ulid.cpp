@@ -18,6 +18,17 @@ struct UlidState {
   std::uint64_t last_ms = 0;
   std::uint16_t hi = 0;  // random bits 79..64
   std::uint64_t lo = 0;  // random bits 63..0
+  // The random part of each new millisecond comes from splitmix64 seeded once by RAND_bytes:
+  // unpredictable to an outsider and unique across gateways, without a trip through OpenSSL's
+  // DRBG (and its getpid() fork check, a system call) for every event.
+  std::uint64_t seed = 0;
+  bool seeded = false;
+  std::uint64_t next() {
+    std::uint64_t z = (seed += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+  }
 };
 
 UlidState& state() {
@@ -49,11 +60,14 @@ std::string new_ulid() {
     ms = s.last_ms;
     if (++s.lo == 0 && ++s.hi == 0) ++ms;  // 80-bit overflow: borrow the next millisecond
   } else {
-    unsigned char r[10];
-    if (RAND_bytes(r, sizeof r) != 1) throw std::runtime_error("audit: RAND_bytes failed");
-    s.hi = static_cast<std::uint16_t>((r[0] << 8) | r[1]);
-    s.lo = 0;
-    for (int i = 2; i < 10; ++i) s.lo = (s.lo << 8) | r[i];
+    if (!s.seeded) {
+      unsigned char r[8];
+      if (RAND_bytes(r, sizeof r) != 1) throw std::runtime_error("audit: RAND_bytes failed");
+      for (unsigned char b : r) s.seed = (s.seed << 8) | b;
+      s.seeded = true;
+    }
+    s.hi = static_cast<std::uint16_t>(s.next());
+    s.lo = s.next();
   }
   s.last_ms = ms;
   return encode_ulid(ms, s.hi, s.lo);
