@@ -116,16 +116,19 @@ test(`${IDLE} idle keep-alive connections held: kt keeps accepting and serving; 
   agent.destroy();
 
   for (const s of idle) s.destroy();
+  // What may stay open: the idle upstream pool, at most 256 connections per origin on each of
+  // kt's 2 worker threads (streamed answers' connections go back to it after [DONE]).
+  const poolBound = 2 * 256 + 20;
   const t2 = Date.now();
   let fds;
   for (;;) {
     fds = fdCount(gw.pid);
-    if (fds <= fds0 + 140 || Date.now() - t2 > 10000) break; // idle upstream pool may keep a few
+    if (fds <= fds0 + poolBound || Date.now() - t2 > 10000) break;
     await sleep(100);
   }
   const end = procStatus(gw.pid);
   console.log(`# after closing: kt fds ${fds}, RSS ${end.rssKb >> 10} MiB`);
-  assert.ok(fds <= fds0 + 140, `fds return to the baseline (${fds0} -> ${fds})`);
+  assert.ok(fds <= fds0 + poolBound, `fds return to the baseline plus the idle pool (${fds0} -> ${fds})`);
   const r = await chat(gw.base, CHAT('gpt-4o-mini', 'after the load'));
   assert.equal(r.status, 200);
 });
