@@ -159,13 +159,20 @@ class Transaction {
 
 namespace {
 
-// Busy handler of the writer and the checkpointer: they wait for each other only for the
-// moment a RESTART checkpoint holds writes off, so they retry every 20 µs at first (SQLite's
-// own sleeps 1, 2, 5, 10… ms) and give up after about 10 s.
+// Busy handler of the writer and the checkpointer: they wait for each other only while one of
+// them checkpoints, so they retry every 20 µs at first (SQLite's own handler sleeps 1, 2, 5,
+// 10… ms) and give up after about 10 s.
 int short_busy_wait(void*, int count) {
   if (count >= 100 + 10'000) return 0;
   std::this_thread::sleep_for(count < 100 ? std::chrono::microseconds(20)
                                           : std::chrono::microseconds(1000));
+  return 1;
+}
+
+// The writer's busy handler while it restarts the WAL: ~5 ms, then it gives up.
+int brief_busy_wait(void*, int count) {
+  if (count >= 250) return 0;
+  std::this_thread::sleep_for(std::chrono::microseconds(20));
   return 1;
 }
 
@@ -236,34 +243,71 @@ sqlite3_stmt* SqliteStore::prepared(sqlite3_stmt*& slot, const char* sql) {
 }
 
 void SqliteStore::after_commit() {
-  // Pages: wal_pages_ is the WAL's length after this commit; backfilled_ how much of it the
-  // checkpointer had copied into the database when it last ran.
+  // Pages: wal_pages_ is the WAL's length after this commit; backfilled_ how much of it had
+  // been copied into the database when a checkpoint last ran.
   const int pages = wal_pages_;
+  if (pages < last_pages_) backfilled_.store(0, std::memory_order_release);  // started over
+  last_pages_ = pages;
   int copied = backfilled_.load(std::memory_order_acquire);
-  if (pages < copied) copied = 0;  // the WAL restarted since the checkpointer last ran
+  if (pages < copied) copied = 0;
   if (!ckpt_running_.load(std::memory_order_acquire)) {
-    if (pages >= kCheckpointPages) checkpoint_here(SQLITE_CHECKPOINT_PASSIVE);
+    if (pages >= kCheckpointPages) checkpoint_here(false);
     return;
   }
-  if (pages >= kWalLimitPages) {
-    checkpoint_here(SQLITE_CHECKPOINT_TRUNCATE);
-    return;
+  if (pages >= kWalWarnPages && !wal_warned_) {
+    wal_warned_ = true;
+    spdlog::warn("audit store (sqlite): the WAL of {} is {} MiB: a reader keeps it from starting "
+                 "over, or checkpoints do not keep up", path_, pages / 256);
+  } else if (pages < kRestartPages) {
+    wal_warned_ = false;
   }
-  if (pages - copied >= kCheckpointPages || pages >= kRestartPages) {
+  if (pages - copied >= kCheckpointPages) {
     {
       std::lock_guard lock(ckpt_mu_);
       if (ckpt_wanted_) return;
       ckpt_wanted_ = true;
     }
     ckpt_cv_.notify_one();
+    return;
+  }
+  // A WAL starts over from its beginning only when a write begins with every frame copied,
+  // which a checkpointer running beside constant commits never quite achieves. So once the WAL
+  // is long and the checkpointer has copied nearly all of it, the writer copies the rest itself
+  // (a PASSIVE checkpoint of at most kCatchUpPages: a short pause, once per ~16 MiB of WAL) and
+  // its next transaction starts the WAL over. A reader still using the WAL keeps it from
+  // starting over; nothing waits for the reader, the WAL just grows until it is done.
+  // Should the checkpointer fall behind for good (commits faster than it copies), the writer
+  // copies everything at twice that length: a longer pause, but the WAL stays bounded.
+  const bool catch_up = pages >= kRestartPages && pages - copied <= kCatchUpPages;
+  const bool forced = pages >= 2 * kRestartPages && Clock::now() >= next_forced_;
+  if (catch_up || forced) {
+    bool idle;
+    {
+      std::lock_guard lock(ckpt_mu_);
+      idle = !ckpt_wanted_;
+    }
+    if (!idle && !forced) return;
+    const int before = backfilled_.load(std::memory_order_acquire);
+    checkpoint_here(true);
+    // No progress: a reader's snapshot holds the frames; do not retry on every commit.
+    if (forced && backfilled_.load(std::memory_order_acquire) <= before) {
+      next_forced_ = Clock::now() + std::chrono::milliseconds(50);
+    }
   }
 }
 
-void SqliteStore::checkpoint_here(int mode) {
+void SqliteStore::checkpoint_here(bool restart) {
   std::lock_guard lock(mu_);
   int log = 0, done = 0;
-  if (sqlite3_wal_checkpoint_v2(db_, nullptr, mode, &log, &done) == SQLITE_OK) {
-    backfilled_.store(mode == SQLITE_CHECKPOINT_TRUNCATE ? 0 : done, std::memory_order_release);
+  // RESTART also waits for the readers still in the WAL, so that the next transaction starts it
+  // over (after a PASSIVE one it went on growing); here that wait is at most ~5 ms, and a reader
+  // that stays longer only means the WAL starts over later.
+  if (restart) sqlite3_busy_handler(db_, brief_busy_wait, nullptr);
+  const int rc = sqlite3_wal_checkpoint_v2(
+      db_, nullptr, restart ? SQLITE_CHECKPOINT_RESTART : SQLITE_CHECKPOINT_PASSIVE, &log, &done);
+  if (restart) sqlite3_busy_handler(db_, short_busy_wait, nullptr);
+  if (rc == SQLITE_OK || rc == SQLITE_BUSY) {
+    if (done >= 0) backfilled_.store(done, std::memory_order_release);
   }
 }
 
@@ -296,19 +340,13 @@ void SqliteStore::checkpointer() {
     if (ckpt_stop_) break;
     lock.unlock();
     int log = 0, done = 0;
-    if (sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, &log, &done) ==
-        SQLITE_OK) {
-      backfilled_.store(done, std::memory_order_release);
-      // A WAL starts over from its beginning only when a write begins with every frame
-      // copied, which passive checkpoints beside constant commits never quite achieve. So once
-      // it is long, a RESTART checkpoint copies what the passive one left (little: the commits
-      // made meanwhile) while holding the writer off for that short while.
-      if (log >= kRestartPages &&
-          sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_RESTART, &log, &done) ==
-              SQLITE_OK) {
-        backfilled_.store(done, std::memory_order_release);
-      }
-    }
+    const int before = backfilled_.load(std::memory_order_acquire);
+    const bool ok = sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, &log,
+                                              &done) == SQLITE_OK;
+    if (ok) backfilled_.store(done, std::memory_order_release);
+    // No progress: a reader's snapshot holds the frames back. Ask again a little later rather
+    // than on every commit.
+    if (!ok || done <= before) std::this_thread::sleep_for(std::chrono::milliseconds(50));
     lock.lock();
     ckpt_wanted_ = false;
   }

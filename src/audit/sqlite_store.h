@@ -16,6 +16,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
@@ -53,10 +54,9 @@ class SqliteStore : public EventStore {
   // Once 1000 WAL pages are not yet in the database, asks the checkpointer thread for a PASSIVE
   // checkpoint on its own connection, which copies them while the writer goes on committing
   // (run on the writer thread, each checkpoint held up the commits behind it for milliseconds;
-  // at one event per commit that was every ~150th request). Once the WAL is 4096 pages long,
-  // the checkpointer follows its passive checkpoint with a RESTART one, which holds commits off
-  // only while it copies the frames the passive one left, so that the WAL starts over. At 16384
-  // pages (64 MiB) the writer runs a TRUNCATE checkpoint itself: the WAL stays bounded.
+  // at one event per commit that was every ~150th request). Once the WAL is 4096 pages long and
+  // all but kCatchUpPages copied, the writer copies the rest itself (a RESTART checkpoint that
+  // waits at most ~5 ms for readers), so that its next transaction starts the WAL over.
   void after_commit() override;
 
  private:
@@ -80,10 +80,15 @@ class SqliteStore : public EventStore {
   bool ckpt_stop_ = false;
   std::atomic<bool> ckpt_running_{false};  // else after_commit() checkpoints on the writer
   std::atomic<int> backfilled_{0};  // WAL frames copied to the database by the last checkpoint
-  void checkpoint_here(int mode);   // on the writer's connection
+  void checkpoint_here(bool restart);  // on the writer's connection: PASSIVE or RESTART
   static constexpr int kCheckpointPages = 1000;  // not yet copied: the checkpointer copies
-  static constexpr int kRestartPages = 4096;     // this long: the checkpointer restarts the WAL
-  static constexpr int kWalLimitPages = 16384;   // never longer (64 MiB)
+  static constexpr int kRestartPages = 4096;     // this long: the writer lets the WAL start over
+  static constexpr int kCatchUpPages = 512;      // what the writer copies itself, at most
+  static constexpr int kWalWarnPages = 16384;    // 64 MiB: warn (a reader holds it)
+  bool wal_warned_ = false;                      // writer thread only
+  using Clock = std::chrono::steady_clock;
+  Clock::time_point next_forced_{};              // writer thread only
+  int last_pages_ = 0;                           // writer thread only
 };
 
 }  // namespace kt::audit
