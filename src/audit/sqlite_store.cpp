@@ -261,42 +261,46 @@ void SqliteStore::after_commit() {
   } else if (pages < kRestartPages) {
     wal_warned_ = false;
   }
-  if (pages - copied >= kCheckpointPages) {
-    {
-      std::lock_guard lock(ckpt_mu_);
-      if (ckpt_wanted_) return;
-      ckpt_wanted_ = true;
-    }
-    ckpt_cv_.notify_one();
-    return;
-  }
   // A WAL starts over from its beginning only when a write begins with every frame copied,
   // which a checkpointer running beside constant commits never quite achieves. So once the WAL
   // is long and the checkpointer has copied nearly all of it, the writer copies the rest itself
-  // (a PASSIVE checkpoint of at most kCatchUpPages: a short pause, once per ~16 MiB of WAL) and
-  // its next transaction starts the WAL over. A reader still using the WAL keeps it from
-  // starting over; nothing waits for the reader, the WAL just grows until it is done.
-  // Should the checkpointer fall behind for good (commits faster than it copies), the writer
-  // copies everything at twice that length: a longer pause, but the WAL stays bounded.
+  // (at most kCatchUpPages: a short pause, once per ~16 MiB of WAL) with a RESTART checkpoint,
+  // and its next transaction starts the WAL over. Should the checkpointer fall behind (commits
+  // faster than it copies), the writer does it at twice that length, copying more. Either way
+  // the checkpointer is kept from starting meanwhile (two checkpoints at once make one give
+  // up), and a reader still using the WAL only makes it start over later.
   const bool catch_up = pages >= kRestartPages && pages - copied <= kCatchUpPages;
   const bool forced = pages >= 2 * kRestartPages && Clock::now() >= next_forced_;
   if (catch_up || forced) {
-    bool idle;
     {
       std::lock_guard lock(ckpt_mu_);
-      idle = !ckpt_wanted_;
+      restart_pending_ = true;  // the checkpointer starts nothing new
+      if (ckpt_busy_) return;   // it is copying: try again after the next commit
     }
-    if (!idle && !forced) return;
     const int before = backfilled_.load(std::memory_order_acquire);
-    checkpoint_here(true);
-    // No progress: a reader's snapshot holds the frames; do not retry on every commit.
-    if (forced && backfilled_.load(std::memory_order_acquire) <= before) {
+    const bool restarted = checkpoint_here(true);
+    {
+      std::lock_guard lock(ckpt_mu_);
+      restart_pending_ = false;
+    }
+    ckpt_cv_.notify_one();
+    // A reader's snapshot held the WAL: do not try again on every commit.
+    if (!restarted && backfilled_.load(std::memory_order_acquire) <= before) {
       next_forced_ = Clock::now() + std::chrono::milliseconds(50);
     }
+    return;
   }
+  const bool want = pages - copied >= kCheckpointPages;
+  {
+    std::lock_guard lock(ckpt_mu_);
+    restart_pending_ = false;  // set above when the checkpointer was busy; no longer needed
+    if (!want || ckpt_wanted_) return;
+    ckpt_wanted_ = true;
+  }
+  ckpt_cv_.notify_one();
 }
 
-void SqliteStore::checkpoint_here(bool restart) {
+bool SqliteStore::checkpoint_here(bool restart) {
   std::lock_guard lock(mu_);
   int log = 0, done = 0;
   // RESTART also waits for the readers still in the WAL, so that the next transaction starts it
@@ -306,9 +310,10 @@ void SqliteStore::checkpoint_here(bool restart) {
   const int rc = sqlite3_wal_checkpoint_v2(
       db_, nullptr, restart ? SQLITE_CHECKPOINT_RESTART : SQLITE_CHECKPOINT_PASSIVE, &log, &done);
   if (restart) sqlite3_busy_handler(db_, short_busy_wait, nullptr);
-  if (rc == SQLITE_OK || rc == SQLITE_BUSY) {
-    if (done >= 0) backfilled_.store(done, std::memory_order_release);
+  if ((rc == SQLITE_OK || rc == SQLITE_BUSY) && done >= 0) {
+    backfilled_.store(done, std::memory_order_release);
   }
+  return rc == SQLITE_OK;
 }
 
 // The checkpointer thread: its own connection, so a checkpoint neither takes mu_ nor blocks a
@@ -336,8 +341,9 @@ void SqliteStore::checkpointer() {
   ckpt_running_.store(true, std::memory_order_release);
   std::unique_lock lock(ckpt_mu_);
   while (true) {
-    ckpt_cv_.wait(lock, [&] { return ckpt_wanted_ || ckpt_stop_; });
+    ckpt_cv_.wait(lock, [&] { return (ckpt_wanted_ && !restart_pending_) || ckpt_stop_; });
     if (ckpt_stop_) break;
+    ckpt_busy_ = true;
     lock.unlock();
     int log = 0, done = 0;
     const int before = backfilled_.load(std::memory_order_acquire);
@@ -348,6 +354,7 @@ void SqliteStore::checkpointer() {
     // than on every commit.
     if (!ok || done <= before) std::this_thread::sleep_for(std::chrono::milliseconds(50));
     lock.lock();
+    ckpt_busy_ = false;
     ckpt_wanted_ = false;
   }
   ckpt_running_.store(false, std::memory_order_release);

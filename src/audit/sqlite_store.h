@@ -78,9 +78,12 @@ class SqliteStore : public EventStore {
   std::condition_variable ckpt_cv_;
   bool ckpt_wanted_ = false;
   bool ckpt_stop_ = false;
+  bool ckpt_busy_ = false;        // the checkpointer is copying
+  bool restart_pending_ = false;  // the writer is about to restart the WAL: start nothing
   std::atomic<bool> ckpt_running_{false};  // else after_commit() checkpoints on the writer
   std::atomic<int> backfilled_{0};  // WAL frames copied to the database by the last checkpoint
-  void checkpoint_here(bool restart);  // on the writer's connection: PASSIVE or RESTART
+  // On the writer's connection: PASSIVE, or RESTART (true when the WAL will start over).
+  bool checkpoint_here(bool restart);
   static constexpr int kCheckpointPages = 1000;  // not yet copied: the checkpointer copies
   static constexpr int kRestartPages = 4096;     // this long: the writer lets the WAL start over
   static constexpr int kCatchUpPages = 512;      // what the writer copies itself, at most
