@@ -302,18 +302,23 @@ void SqliteStore::after_commit() {
 
 bool SqliteStore::checkpoint_here(bool restart) {
   std::lock_guard lock(mu_);
-  int log = 0, done = 0;
   // RESTART also waits for the readers still in the WAL, so that the next transaction starts it
   // over (after a PASSIVE one it went on growing); here that wait is at most ~5 ms, and a reader
   // that stays longer only means the WAL starts over later.
   if (restart) sqlite3_busy_handler(db_, brief_busy_wait, nullptr);
-  const int rc = sqlite3_wal_checkpoint_v2(
-      db_, nullptr, restart ? SQLITE_CHECKPOINT_RESTART : SQLITE_CHECKPOINT_PASSIVE, &log, &done);
+  const int rc = checkpoint(db_, restart ? SQLITE_CHECKPOINT_RESTART : SQLITE_CHECKPOINT_PASSIVE);
   if (restart) sqlite3_busy_handler(db_, short_busy_wait, nullptr);
+  return rc == SQLITE_OK;
+}
+
+int SqliteStore::checkpoint(sqlite3* db, int mode) {
+  int log = 0, done = 0;
+  const int rc = sqlite3_wal_checkpoint_v2(db, nullptr, mode, &log, &done);
+  // SQLITE_BUSY: it stopped early (a reader, the other checkpointer), but `done` frames are in.
   if ((rc == SQLITE_OK || rc == SQLITE_BUSY) && done >= 0) {
     backfilled_.store(done, std::memory_order_release);
   }
-  return rc == SQLITE_OK;
+  return rc;
 }
 
 // The checkpointer thread: its own connection, so a checkpoint neither takes mu_ nor blocks a
@@ -345,14 +350,13 @@ void SqliteStore::checkpointer() {
     if (ckpt_stop_) break;
     ckpt_busy_ = true;
     lock.unlock();
-    int log = 0, done = 0;
     const int before = backfilled_.load(std::memory_order_acquire);
-    const bool ok = sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, &log,
-                                              &done) == SQLITE_OK;
-    if (ok) backfilled_.store(done, std::memory_order_release);
+    const bool ok = checkpoint(db, SQLITE_CHECKPOINT_PASSIVE) == SQLITE_OK;
     // No progress: a reader's snapshot holds the frames back. Ask again a little later rather
     // than on every commit.
-    if (!ok || done <= before) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    if (!ok || backfilled_.load(std::memory_order_acquire) <= before) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
     lock.lock();
     ckpt_busy_ = false;
     ckpt_wanted_ = false;

@@ -84,6 +84,8 @@ class SqliteStore : public EventStore {
   std::atomic<int> backfilled_{0};  // WAL frames copied to the database by the last checkpoint
   // On the writer's connection: PASSIVE, or RESTART (true when the WAL will start over).
   bool checkpoint_here(bool restart);
+  // sqlite3_wal_checkpoint_v2 on `db` (either connection), noting the frames copied.
+  int checkpoint(sqlite3* db, int mode);
   static constexpr int kCheckpointPages = 1000;  // not yet copied: the checkpointer copies
   static constexpr int kRestartPages = 4096;     // this long: the writer lets the WAL start over
   static constexpr int kCatchUpPages = 512;      // what the writer copies itself, at most

@@ -127,9 +127,7 @@ void Call::reset() {
 }
 
 asio::awaitable<void> Call::sleep(std::chrono::milliseconds ms) {
-  if (ms.count() <= 0) co_return;
-  asio::steady_timer timer(socket_.get_executor(), ms);
-  co_await timer.async_wait(use_awaitable);
+  if (ms.count() > 0) co_await sleep_until(std::chrono::steady_clock::now() + ms);
 }
 
 asio::awaitable<void> Call::sleep_until(std::chrono::steady_clock::time_point t) {

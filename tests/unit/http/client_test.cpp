@@ -56,6 +56,34 @@ asio::awaitable<void> hang(tcp::socket& socket, ServerState& state) {
   co_await sleep_for(60s);
 }
 
+// Answers "/after" with "after", and any other target with an SSE head and the chunk `first`,
+// then lets `rest` write the rest of the body (its end included).
+using RestOfBody = std::function<asio::awaitable<void>(tcp::socket&, const Request&)>;
+
+asio::awaitable<void> serve_sse(tcp::socket socket, ServerState& state, std::string first,
+                                RestOfBody rest) {
+  beast::flat_buffer buffer;
+  Request req;
+  while (co_await read_request(socket, buffer, req, state)) {
+    if (req.target() == "/after") {
+      co_await write_raw(socket, ok_response("after"));
+      continue;
+    }
+    co_await write_raw(socket,
+                       "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
+                       "Transfer-Encoding: chunked\r\n\r\n" +
+                           first);
+    co_await rest(socket, req);
+  }
+}
+
+Handler sse_server(std::string first, RestOfBody rest) {
+  return [first = std::move(first), rest = std::move(rest)](tcp::socket socket,
+                                                            ServerState& state) {
+    return serve_sse(std::move(socket), state, first, rest);
+  };
+}
+
 class ClientTest : public ::testing::Test {
  protected:
   UpstreamClient& client = UpstreamClient::for_this_thread();
@@ -210,24 +238,14 @@ TEST_F(ClientTest, ChunkedAndContentLengthBodies) {
 TEST_F(ClientTest, StreamDeliversPiecesBeforeTheResponseEnds) {
   asio::steady_timer gate(ioc, Clock::time_point::max());  // opened by the client
   bool second_written = false;
-  const auto port =
-      start_server(ioc, state, [&](tcp::socket socket, ServerState& st) -> asio::awaitable<void> {
-        beast::flat_buffer buffer;
-        Request req;
-        while (co_await read_request(socket, buffer, req, st)) {
-          if (req.target() == "/after") {
-            co_await write_raw(socket, ok_response("after"));
-            continue;
-          }
-          co_await write_raw(socket,
-                             "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
-                             "Transfer-Encoding: chunked\r\n\r\n"
-                             "d\r\ndata: first\n\n\r\n");
-          co_await gate.async_wait(asio::as_tuple(asio::use_awaitable));
-          second_written = true;
-          co_await write_raw(socket, "e\r\ndata: second\n\n\r\n0\r\n\r\n");
-        }
-      });
+  const auto port = start_server(
+      ioc, state,
+      sse_server("d\r\ndata: first\n\n\r\n",
+                 [&](tcp::socket& socket, const Request&) -> asio::awaitable<void> {
+                   co_await gate.async_wait(asio::as_tuple(asio::use_awaitable));
+                   second_written = true;
+                   co_await write_raw(socket, "e\r\ndata: second\n\n\r\n0\r\n\r\n");
+                 }));
   auto pieces = run_on(ioc, [&]() -> asio::awaitable<std::vector<std::string>> {
     std::vector<std::string> out;
     ClientError err;
@@ -287,23 +305,13 @@ TEST_F(ClientTest, AbandonedStreamIsNotPooled) {
 // drain_in_background: the end of the body arrives a moment later and the connection goes back
 // to the pool, so the next call reuses it. A body that does not end within the budget closes it.
 TEST_F(ClientTest, DrainInBackgroundReturnsTheConnectionToThePool) {
-  const auto port =
-      start_server(ioc, state, [](tcp::socket socket, ServerState& st) -> asio::awaitable<void> {
-        beast::flat_buffer buffer;
-        Request req;
-        while (co_await read_request(socket, buffer, req, st)) {
-          if (req.target() == "/after") {
-            co_await write_raw(socket, ok_response("after"));
-            continue;
-          }
-          co_await write_raw(socket,
-                             "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
-                             "Transfer-Encoding: chunked\r\n\r\n"
-                             "e\r\ndata: [DONE]\n\n\r\n");
-          co_await sleep_for(req.target() == "/never-ends" ? 60s : 20ms);
-          co_await write_raw(socket, "0\r\n\r\n");
-        }
-      });
+  const auto port = start_server(
+      ioc, state,
+      sse_server("e\r\ndata: [DONE]\n\n\r\n",
+                 [](tcp::socket& socket, const Request& req) -> asio::awaitable<void> {
+                   co_await sleep_for(req.target() == "/never-ends" ? 60s : 20ms);
+                   co_await write_raw(socket, "0\r\n\r\n");
+                 }));
   auto last_event_then_drain = [&](std::string path,
                                    std::chrono::milliseconds budget) -> asio::awaitable<void> {
     ClientError err;
